@@ -1,0 +1,140 @@
+"""The ``hugai`` command line. Errors become one clear line and a distinct exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from hugai.config import ASPECTS, STYLES, HugConfig
+from hugai.errors import HugError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hugai")
+def cli() -> None:
+    """HugAI: turn photos of two people into a short, warm hug video, on your own computer."""
+
+
+@cli.command()
+@click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=Path("hug.mp4"), show_default=True,
+    help="Where to write the video (MP4, H.264).",
+)
+@click.option("--duration", type=float, default=5.0, show_default=True, help="Length in seconds (2–12).")
+@click.option("--fps", type=int, default=30, show_default=True, help="Frames per second (12–60).")
+@click.option(
+    "--size", type=int, default=720, show_default=True,
+    help="Short side of the video in pixels (720 = 720p; 240–2160).",
+)
+@click.option(
+    "--aspect", type=click.Choice(["auto", *ASPECTS]), default="auto", show_default=True,
+    help="Frame shape; auto picks the one closest to the photo.",
+)
+@click.option(
+    "--style", type=click.Choice(list(STYLES)), default="hug", show_default=True,
+    help="hug: arms wrap where the photo shows them free; lean: a lean-in cuddle, arms stay.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Varies sway and breathing.")
+@click.option(
+    "--debug", "debug_dir", type=click.Path(path_type=Path), default=None,
+    help="Also write a contact sheet (frames with skeletons and the arm plan) into this folder.",
+)
+@click.option(
+    "--backend", type=click.Choice(["auto", "gl", "numpy"]), default="auto", show_default=True,
+    help="Renderer: gl (OpenGL via EGL, fastest) or numpy (always works); auto tries gl first.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def make(
+    photos: tuple[Path, ...],
+    output: Path,
+    duration: float,
+    fps: int,
+    size: int,
+    aspect: str,
+    style: str,
+    seed: int,
+    debug_dir: Path | None,
+    backend: str,
+    quiet: bool,
+) -> None:
+    """Make a hug video from PHOTOS: one photo of two people, or two photos (left, right).
+
+    \b
+    Examples:
+      hugai make couple.jpg -o hug.mp4
+      hugai make mom.jpg me.jpg -o hug.mp4
+      hugai make couple.jpg --duration 6 --aspect 9:16 --debug out/
+    """
+    from hugai.pipeline import make_hug
+
+    try:
+        config = HugConfig(
+            duration=duration, fps=fps, size=size, aspect=aspect, style=style, seed=seed
+        )
+        t0 = time.perf_counter()
+        with _progress(quiet) as report:
+            result = make_hug(
+                list(photos), output, config, progress=report, debug_dir=debug_dir, backend=backend
+            )
+        took = time.perf_counter() - t0
+    except HugError as exc:
+        click.echo(f"hugai: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
+        f"in {took:.1f} s"
+    )
+    for line in result.plan:
+        click.echo(f"  plan: {line}")
+    if result.debug_sheet is not None:
+        click.echo(f"  contact sheet: {result.debug_sheet}")
+
+
+class _progress:
+    """A rich progress bar with one row per stage (or nothing when quiet / not a terminal)."""
+
+    STAGES = ("perceive", "scene", "rig", "choreograph", "render")
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.quiet:
+            return lambda stage, frac: None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.bar.start()
+        self.tasks = {s: self.bar.add_task(s, total=1.0) for s in self.STAGES}
+
+        def report(stage: str, frac: float) -> None:
+            if stage in self.tasks:
+                self.bar.update(self.tasks[stage], completed=frac)
+
+        return report
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.quiet:
+            self.bar.stop()
+
+
+def main() -> None:
+    cli(prog_name="hugai")
+
+
+if __name__ == "__main__":
+    main()

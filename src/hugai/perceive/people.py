@@ -1,0 +1,352 @@
+"""Find the two people: propose, estimate a pose per crop, check, choose, and split the mask.
+
+Pose models find one person per call, so people are proposed first (faces, MoveNet MultiPose) and
+BlazePose runs on a crop around each. Every limb is checked for ownership (the prototype saw a
+boy "get" a girl's forearm): a keypoint that lies in the partner's body and not in its own is
+dropped. Pixels both people claim go to the one whose skeleton is nearer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from hugai.errors import NoPeopleFound, OnlyOnePerson, PersonFromBehind
+from hugai.perceive.models import Candidate, CropPose, FaceFinder, PersonFinder, PoseEstimator
+from hugai.types import Joint, Perception, Person, Photo, Pose2D
+
+MIN_FACE_FRACTION = 0.025
+"""A person whose face is narrower than this share of the photo's long side is too small to use."""
+
+_SKELETON = (
+    (Joint.L_SHOULDER, Joint.R_SHOULDER),
+    (Joint.L_SHOULDER, Joint.L_HIP),
+    (Joint.R_SHOULDER, Joint.R_HIP),
+    (Joint.L_HIP, Joint.R_HIP),
+    (Joint.L_SHOULDER, Joint.L_ELBOW),
+    (Joint.L_ELBOW, Joint.L_WRIST),
+    (Joint.R_SHOULDER, Joint.R_ELBOW),
+    (Joint.R_ELBOW, Joint.R_WRIST),
+    (Joint.L_HIP, Joint.L_KNEE),
+    (Joint.R_HIP, Joint.R_KNEE),
+    (Joint.NOSE, Joint.L_SHOULDER),
+    (Joint.NOSE, Joint.R_SHOULDER),
+)
+
+
+def perceive(
+    photos: Sequence[Photo],
+    finders: Sequence[PersonFinder],
+    faces: FaceFinder,
+    pose: PoseEstimator,
+) -> Perception:
+    """Two people, left first. One photo: both from it. Two photos: one from each."""
+    notes: list[str] = []
+    if len(photos) == 1:
+        found = find_people(photos[0], 0, finders, faces, pose)
+        if not found:
+            raise NoPeopleFound(
+                f"{photos[0].name}: found no person; use a photo where two people face the camera"
+            )
+        if len(found) == 1:
+            _require_frontal(found[0], photos[0])
+            raise OnlyOnePerson(
+                f"{photos[0].name}: found 1 person; use a photo with two people or pass a second "
+                "photo of the other person"
+            )
+        chosen = choose_two(found, photos[0].size)
+        if len(found) > 2:
+            notes.append(
+                f"{photos[0].name}: found {len(found)} people; used the two largest near the "
+                "centre (group hugs come later)"
+            )
+        chosen = split_shared_pixels(chosen[0], chosen[1], photos[0].image)
+    else:
+        chosen_list = []
+        for i, photo in enumerate(photos):
+            found = find_people(photo, i, finders, faces, pose)
+            if not found:
+                raise NoPeopleFound(
+                    f"{photo.name}: found no person; use a photo where the person faces the camera"
+                )
+            best = choose_two(found, photo.size)[0] if len(found) > 1 else found[0]
+            if len(found) > 1:
+                notes.append(f"{photo.name}: found {len(found)} people; used the main one")
+            chosen_list.append(best)
+        chosen = (chosen_list[0], chosen_list[1])
+    for person in chosen:
+        _require_frontal(person, photos[person.photo_index])
+    if len(photos) == 1:
+        chosen = tuple(sorted(chosen, key=lambda p: float(p.face_center[0])))  # type: ignore[assignment]
+    return Perception(photos=tuple(photos), people=(chosen[0], chosen[1]), notes=tuple(notes))
+
+
+def _require_frontal(person: Person, photo: Photo) -> None:
+    if not person.frontal:
+        raise PersonFromBehind(
+            f"{photo.name}: a person is seen from behind; use a photo where both people face the "
+            "camera (a frontal photo works best)"
+        )
+
+
+def find_people(
+    photo: Photo,
+    index: int,
+    finders: Sequence[PersonFinder],
+    faces: FaceFinder,
+    pose: PoseEstimator,
+) -> list[Person]:
+    """Every usable person in one photo, each with a pose, a face box and a mask."""
+    image = photo.image
+    h, w = image.shape[:2]
+    candidates = merge_candidates([c for f in finders for c in f.find(image)])
+    people: list[Person] = []
+    for i, cand in enumerate(candidates):
+        crop = _pose_crop(cand.box, w, h)
+        # BlazePose locks on to the most prominent head in the crop: hide the other heads.
+        others = [c.head for k, c in enumerate(candidates) if k != i and c.head is not None]
+        est = pose.estimate(_hide_heads(image, others, cand.head), crop)
+        if est is None or not _plausible(est, cand):
+            continue
+        face = cand.face if cand.face is not None else _face_from_detector(image, est, faces)
+        frontal = face is not None or _shoulders_frontal(est)
+        if face is None:
+            face = face_from_pose(est)
+        if face is None or (face[2] - face[0]) < MIN_FACE_FRACTION * max(w, h):
+            continue
+        mask_sum = float(est.mask.sum())
+        if mask_sum < 0.002 * w * h:
+            continue
+        xs, ys = np.nonzero(est.mask.T > 0.5)
+        box = (
+            np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+            if len(xs)
+            else cand.box
+        )
+        people.append(
+            Person(
+                box=box,
+                face=np.asarray(face, np.float32),
+                pose=Pose2D(est.points, est.scores),
+                alpha=est.mask,
+                frontal=bool(frontal),
+                photo_index=index,
+                score=cand.score,
+            )
+        )
+    return dedupe(people)
+
+
+def merge_candidates(cands: list[Candidate]) -> list[Candidate]:
+    """One candidate per person: a face inside a body box's head region joins that box."""
+    faces = [c for c in cands if c.source == "face"]
+    bodies = [c for c in cands if c.source != "face"]
+    used: set[int] = set()
+    merged: list[Candidate] = []
+    for body in sorted(bodies, key=lambda c: -c.score):
+        bx0, by0, bx1, by1 = body.box
+        best, best_d = None, np.inf
+        for i, f in enumerate(faces):
+            if i in used or f.face is None:
+                continue
+            cx, cy = (f.face[0] + f.face[2]) / 2, (f.face[1] + f.face[3]) / 2
+            if bx0 <= cx <= bx1 and by0 - 0.1 * (by1 - by0) <= cy <= by0 + 0.5 * (by1 - by0):
+                d = abs(cx - (bx0 + bx1) / 2)
+                if d < best_d:
+                    best, best_d = i, d
+        if best is not None:
+            used.add(best)
+            f = faces[best]
+            merged.append(Candidate(body.box, f.face, max(body.score, f.score), "both", f.head))
+        else:
+            merged.append(body)
+    merged += [f for i, f in enumerate(faces) if i not in used]
+    return merged
+
+
+def _hide_heads(image: np.ndarray, heads: list[np.ndarray], keep: np.ndarray | None) -> np.ndarray:
+    """A copy with other people's heads painted flat grey (but never over the kept head)."""
+    if not heads:
+        return image
+    out = image.copy()
+    h, w = image.shape[:2]
+    for hb in heads:
+        if keep is not None and _iou(hb, keep) > 0.3:
+            continue
+        x0, y0, x1, y1 = (int(round(v)) for v in hb)
+        out[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)] = 127
+    if keep is not None:
+        x0, y0, x1, y1 = (int(round(v)) for v in keep)
+        sl = np.s_[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
+        out[sl] = image[sl]
+    return out
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _pose_crop(box: np.ndarray, w: int, h: int) -> np.ndarray:
+    """The box widened so the pose model sees the whole body with some margin."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    side = max(bw, bh * 0.6)
+    cx = (x0 + x1) / 2
+    return np.array(
+        [max(0, cx - 0.65 * side), max(0, y0 - 0.15 * bh), min(w, cx + 0.65 * side), min(h, y1 + 0.1 * bh)],
+        np.float32,
+    )
+
+
+def _plausible(est: CropPose, cand: Candidate) -> bool:
+    """The pose is of the proposed person: shoulders seen and the head inside the proposal."""
+    s = est.scores
+    if s[Joint.L_SHOULDER] < 0.5 or s[Joint.R_SHOULDER] < 0.5:
+        return False
+    nose = est.points[Joint.NOSE]
+    x0, y0, x1, y1 = cand.box
+    if cand.face is not None:
+        fx0, fy0, fx1, fy1 = cand.face
+        fw = fx1 - fx0
+        return bool(fx0 - fw <= nose[0] <= fx1 + fw and fy0 - fw <= nose[1] <= fy1 + fw)
+    bw = x1 - x0
+    return bool(x0 - 0.2 * bw <= nose[0] <= x1 + 0.2 * bw)
+
+
+def _head_box(est: CropPose) -> np.ndarray:
+    p = est.points
+    shoulder_w = float(np.linalg.norm(p[Joint.L_SHOULDER] - p[Joint.R_SHOULDER]))
+    c = p[Joint.NOSE]
+    r = max(shoulder_w * 0.6, 8.0)
+    return np.array([c[0] - r, c[1] - 1.2 * r, c[0] + r, c[1] + 0.8 * r], np.float32)
+
+
+def _face_from_detector(image: np.ndarray, est: CropPose, faces: FaceFinder) -> np.ndarray | None:
+    """Look again for a face on an enlarged crop of the head (small faces are missed whole-image)."""
+    h, w = image.shape[:2]
+    hb = _head_box(est)
+    x0, y0 = int(max(0, hb[0])), int(max(0, hb[1]))
+    x1, y1 = int(min(w, hb[2])), int(min(h, hb[3]))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    crop = image[y0:y1, x0:x1]
+    scale = 256.0 / max(crop.shape[:2])
+    big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    found = faces.faces(big)
+    if not found:
+        return None
+    box, _ = max(found, key=lambda f: f[1])
+    return (box / scale + np.array([x0, y0, x0, y0], np.float32)).astype(np.float32)
+
+
+def face_from_pose(est: CropPose | Pose2D) -> np.ndarray | None:
+    """A face box from eyes, ears and nose when no detector saw the face."""
+    p, s = est.points, est.scores
+    if s[Joint.NOSE] < 0.3:
+        return None
+    eye_d = float(np.linalg.norm(p[Joint.L_EYE] - p[Joint.R_EYE]))
+    ear_d = float(np.linalg.norm(p[Joint.L_EAR] - p[Joint.R_EAR]))
+    sh_d = float(np.linalg.norm(p[Joint.L_SHOULDER] - p[Joint.R_SHOULDER]))
+    width = max(2.4 * eye_d, 1.1 * ear_d, 0.45 * sh_d)
+    cx, cy = p[Joint.NOSE]
+    return np.array([cx - width / 2, cy - 0.55 * width, cx + width / 2, cy + 0.45 * width], np.float32)
+
+
+def _shoulders_frontal(est: CropPose) -> bool:
+    """Seen from the front, a person's left shoulder is on the image's right."""
+    return bool(est.points[Joint.L_SHOULDER][0] > est.points[Joint.R_SHOULDER][0])
+
+
+def dedupe(people: list[Person]) -> list[Person]:
+    """Two proposals that gave the same person (noses within half a face) keep the stronger."""
+    out: list[Person] = []
+    for p in sorted(people, key=lambda q: -q.score):
+        if all(
+            np.linalg.norm(p.pose.points[Joint.NOSE] - q.pose.points[Joint.NOSE]) > 0.5 * q.face_width
+            for q in out
+        ):
+            out.append(p)
+    return out
+
+
+def choose_two(people: list[Person], size: tuple[int, int]) -> tuple[Person, Person]:
+    """The two largest people near the centre (area weighted down by distance from centre)."""
+    w, h = size
+
+    def rank(p: Person) -> float:
+        cx = float(p.face_center[0]) / w - 0.5
+        return p.face_width**2 * (1.0 - 1.2 * abs(cx))
+
+    best = sorted(people, key=rank, reverse=True)
+    if len(best) == 1:
+        return best[0], best[0]
+    return best[0], best[1]
+
+
+def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person, Person]:
+    """Give each pixel to one person; drop keypoints that sit inside the partner, not in their own.
+
+    Both masks can claim the same pixels (each crop's pose model sees part of the partner). A
+    pixel goes to the person whose skeleton is nearer, weighted by how sure each mask is.
+    """
+    union = np.maximum(a.alpha, b.alpha)
+    union = refine_alpha(union, image)
+    da = _skeleton_distance(a.pose, union.shape)
+    db = _skeleton_distance(b.pose, union.shape)
+    scale = max(a.face_width, b.face_width)
+    ca = (a.alpha + 0.05) * np.exp(-((da / scale) ** 2))
+    cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2))
+    own_a = ca / np.maximum(ca + cb, 1e-12)
+    own_a = cv2.GaussianBlur(own_a.astype(np.float32), (0, 0), 1.0)
+    alpha_a = (union * own_a).astype(np.float32)
+    alpha_b = (union * (1 - own_a)).astype(np.float32)
+    pa = _drop_hijacked(a.pose, alpha_a, alpha_b)
+    pb = _drop_hijacked(b.pose, alpha_b, alpha_a)
+    return (
+        Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score),
+        Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score),
+    )
+
+
+def refine_alpha(alpha: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Snap a coarse model mask to the photo's edges (guided filter, He et al. 2010)."""
+    h, w = alpha.shape
+    r = max(2, round(max(h, w) / 250))
+    guide = image.astype(np.float32) / 255.0
+    out = cv2.ximgproc.guidedFilter(guide, alpha.astype(np.float32), r, 1e-3)
+    out = np.clip((out - 0.5) * 1.6 + 0.5, 0.0, 1.0)
+    return out.astype(np.float32)
+
+
+def _skeleton_distance(pose: Pose2D, shape: tuple[int, ...]) -> np.ndarray:
+    canvas = np.full(shape[:2], 255, np.uint8)
+    for j0, j1 in _SKELETON:
+        if pose.scores[j0] >= 0.3 and pose.scores[j1] >= 0.3:
+            p0 = tuple(int(v) for v in pose.points[j0])
+            p1 = tuple(int(v) for v in pose.points[j1])
+            cv2.line(canvas, p0, p1, 0, 3)
+    return cv2.distanceTransform(canvas, cv2.DIST_L2, 3).astype(np.float32)
+
+
+def _drop_hijacked(pose: Pose2D, own: np.ndarray, other: np.ndarray) -> Pose2D:
+    h, w = own.shape
+    scores = pose.scores.copy()
+    for j in (Joint.L_ELBOW, Joint.R_ELBOW, Joint.L_WRIST, Joint.R_WRIST, Joint.L_HAND, Joint.R_HAND):
+        x, y = (int(round(v)) for v in pose.points[j])
+        if not (0 <= x < w and 0 <= y < h):
+            scores[j] = min(scores[j], 0.2)
+            continue
+        if other[y, x] > 0.5 and own[y, x] < 0.5:
+            scores[j] = min(scores[j], 0.1)
+    # A hand hangs from its forearm: a hidden wrist means a hidden hand.
+    for wr, hd, el in ((Joint.L_WRIST, Joint.L_HAND, Joint.L_ELBOW), (Joint.R_WRIST, Joint.R_HAND, Joint.R_ELBOW)):
+        if scores[el] < Pose2D.VISIBLE:
+            scores[wr] = min(scores[wr], scores[el])
+        scores[hd] = min(scores[hd], scores[wr])
+    return Pose2D(pose.points.copy(), scores)
