@@ -132,6 +132,11 @@ class _progress:
             self.bar.stop()
 
 
+# --- service commands (serve, worker, keys) are registered below this line ---
+
+# --- bench command is registered below this line ---
+
+
 def main() -> None:
     cli(prog_name="hugai")
 
