@@ -133,6 +133,11 @@ class _progress:
 
 
 # --- service commands (serve, worker, keys) are registered below this line ---
+from hugai.service.cli import keys, serve, worker  # noqa: E402
+
+cli.add_command(serve)
+cli.add_command(worker)
+cli.add_command(keys)
 
 # --- bench command is registered below this line ---
 

@@ -98,6 +98,8 @@ class Person:
         shared by two people owned by one of them.
     frontal: False when the person faces away from the camera.
     photo_index: which input photo the person comes from.
+    occluded: float32 (H, W) in [0, 1], where this person is hidden behind the partner in the
+        photo (their body goes on under the partner), or None.
     """
 
     box: np.ndarray
@@ -107,6 +109,7 @@ class Person:
     frontal: bool
     photo_index: int
     score: float
+    occluded: np.ndarray | None = None
 
     @property
     def area(self) -> float:
@@ -125,11 +128,16 @@ class Person:
 
 @dataclass(frozen=True)
 class Perception:
-    """What was found in the input: the two people, left one first, and notes for the user."""
+    """What was found in the input: the two people, left one first, and notes for the user.
+
+    in_front: which person (0 or 1) is in front where the two overlap in the photo, or None
+        when they do not overlap (or come from two photos).
+    """
 
     photos: tuple[Photo, ...]
     people: tuple[Person, Person]
     notes: tuple[str, ...] = ()
+    in_front: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,12 +149,15 @@ class Layer:
     alpha: float32 (H, W) in [0, 1] (canvas frame).
     pose: keypoints in the canvas frame.
     face: float32 (4,), face box x0, y0, x1, y1 in the canvas frame.
+    visible: float32 (H, W) in [0, 1], the part of ``alpha`` seen in the photo (``alpha`` also
+        covers the body hidden behind the partner, filled from the person's own colours).
     """
 
     rgb: np.ndarray
     alpha: np.ndarray
     pose: Pose2D
     face: np.ndarray
+    visible: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,9 @@ class Scene:
     background: uint8 (H, W, 3), the photo with the people removed and filled.
     layers: the two people, left first.
     crop: float32 (4,), x0, y0, x1, y1 of the output frame's view of the canvas at frame 0.
+    in_front: which layer is in front where the two overlap at rest, or None if they do not.
+    blurred: uint8 (H, W, 3), the background with a depth-of-field blur (shown as the camera
+        closes in); None to never blur.
     """
 
     photo: np.ndarray
@@ -165,6 +179,8 @@ class Scene:
     layers: tuple[Layer, Layer]
     crop: np.ndarray
     notes: tuple[str, ...] = ()
+    in_front: int | None = None
+    blurred: np.ndarray | None = None
 
 
 class Bone(IntEnum):
@@ -187,24 +203,47 @@ class Bone(IntEnum):
 N_BONES = len(Bone)
 
 
+class Part(IntEnum):
+    """The separately textured parts of a person, in drawing order (later is drawn on top)."""
+
+    BODY = 0
+    L_ARM = 1
+    R_ARM = 2
+
+
 @dataclass(frozen=True)
 class Rig:
     """One person's skeleton and skinned triangle mesh, in the canvas frame.
 
-    joints: float32 (N_JOINTS, 2), rest positions (canvas frame), with hidden joints estimated.
-    vertices: float32 (V, 2), the mesh over the person's mask (slightly dilated) at rest.
-    triangles: int32 (T, 3), vertex indices.
+    joints: float32 (N_JOINTS, 2), rest positions, with hidden joints estimated.
+    vertices: float32 (V, 2), mesh vertices at rest.
+    triangles: int32 (T, 3), vertex indices, sorted by part (drawing order).
+    tri_part: int8 (T,), the ``Part`` each triangle belongs to (which texture it samples).
     weights: float32 (V, N_BONES), skinning weights, rows sum to 1.
-    arm_free: (left, right) whether each arm may move on its own (see ``choreograph.plan``).
-    arm_why: (left, right) a short reason for the debug sheet.
+    textures: uint8 (len(Part), H, W, 4), RGBA per part on the canvas: the body (with the
+        torso filled in where a free arm covered it) and each free arm cut out.
+    arm_free: (left, right), whether each arm can be moved on its own.
+    arm_why: (left, right), a short reason for the debug sheet.
+    face: float32 (4,), the face box at rest (rigid with the HEAD bone).
     """
 
     joints: np.ndarray
     vertices: np.ndarray
     triangles: np.ndarray
+    tri_part: np.ndarray
     weights: np.ndarray
+    textures: np.ndarray
     arm_free: tuple[bool, bool]
     arm_why: tuple[str, str]
+    face: np.ndarray
+
+    @property
+    def shoulder_width(self) -> float:
+        return float(np.linalg.norm(self.joints[Joint.L_SHOULDER] - self.joints[Joint.R_SHOULDER]))
+
+    @property
+    def face_width(self) -> float:
+        return float(self.face[2] - self.face[0])
 
 
 @dataclass(frozen=True)
@@ -213,17 +252,26 @@ class Motion:
 
     bones: float32 (F, 2, N_BONES, 2, 3), per frame and person an affine map (canvas frame, 2×3)
         of each bone from rest to that frame. Head and limb maps are rigid.
-    depth: float32 (F, 2, N_BONES), per frame, person and bone a drawing depth: larger is nearer.
+    depth: float32 (F, 2, N_BONES), per frame, person and bone the depth used where the two people
+        overlap: larger is nearer. (Within a person, parts are drawn in ``Part`` order.)
     joints: float32 (F, 2, N_JOINTS, 2), the posed joints (canvas frame), for checks and sheets.
     camera: float32 (F, 2, 3), per frame the affine map canvas → output pixels.
-    plan: one line per person saying what each arm does and why.
+    blur: float32 (F,), how far the background has gone to its depth-of-field blur, in [0, 1].
+    contact: float32 (F,), strength of the contact shadow where the two meet, in [0, 1].
+    plan: lines saying who is in front and what each arm does, and why.
     """
 
     bones: np.ndarray
     depth: np.ndarray
     joints: np.ndarray
     camera: np.ndarray
+    blur: np.ndarray
+    contact: np.ndarray
     plan: tuple[str, ...]
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.bones.shape[0])
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ def perceive(
                 "centre (group hugs come later)"
             )
         chosen = split_shared_pixels(chosen[0], chosen[1], photos[0].image)
+        in_front = who_is_in_front(chosen[0], chosen[1])
     else:
+        in_front = None
         chosen_list = []
         for i, photo in enumerate(photos):
             found = find_people(photo, i, finders, faces, pose)
@@ -78,9 +80,23 @@ def perceive(
         chosen = (chosen_list[0], chosen_list[1])
     for person in chosen:
         _require_frontal(person, photos[person.photo_index])
-    if len(photos) == 1:
-        chosen = tuple(sorted(chosen, key=lambda p: float(p.face_center[0])))  # type: ignore[assignment]
-    return Perception(photos=tuple(photos), people=(chosen[0], chosen[1]), notes=tuple(notes))
+    if len(photos) == 1 and chosen[0].face_center[0] > chosen[1].face_center[0]:
+        chosen = (chosen[1], chosen[0])
+        in_front = None if in_front is None else 1 - in_front
+    return Perception(
+        photos=tuple(photos), people=(chosen[0], chosen[1]), notes=tuple(notes), in_front=in_front
+    )
+
+
+def who_is_in_front(a: Person, b: Person) -> int | None:
+    """The person owning most of the pixels both could be, or None when they barely overlap."""
+    if a.occluded is None or b.occluded is None:
+        return None
+    hidden_a = float(a.occluded.sum())
+    hidden_b = float(b.occluded.sum())
+    if max(hidden_a, hidden_b) < 0.02 * min(a.area, b.area):
+        return None
+    return 1 if hidden_a > hidden_b else 0
 
 
 def _require_frontal(person: Person, photo: Photo) -> None:
@@ -308,10 +324,17 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     alpha_b = (union * (1 - own_a)).astype(np.float32)
     pa = _drop_hijacked(a.pose, alpha_a, alpha_b)
     pb = _drop_hijacked(b.pose, alpha_b, alpha_a)
+    # Where a person's own mask goes on under the partner, their body is hidden there.
+    hid_a = np.minimum(_hard(a.alpha), alpha_b).astype(np.float32)
+    hid_b = np.minimum(_hard(b.alpha), alpha_a).astype(np.float32)
     return (
-        Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score),
-        Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score),
+        Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
+        Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
     )
+
+
+def _hard(mask: np.ndarray) -> np.ndarray:
+    return np.clip((mask - 0.5) * 4 + 0.5, 0.0, 1.0)
 
 
 def refine_alpha(alpha: np.ndarray, image: np.ndarray) -> np.ndarray:

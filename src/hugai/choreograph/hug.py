@@ -1,0 +1,335 @@
+"""The hug over time: a still beat, the turn and approach, the embrace with squeeze and sway.
+
+Timeline (fractions of the duration): still with breathing until ~12 %; the two slide together
+until their faces are about one face-width apart, shoulders narrowing as they turn in, bodies
+leaning ~3° and heads tilting ~8° toward each other (the prototype's natural-looking numbers);
+a free arm wraps along a path up and over, close to the bodies; from ~62 % the embrace holds with
+a gentle squeeze and sway, while the camera pushes in slowly to a closer frame.
+
+All maps are built from rigid rotations and translations, except the torso's horizontal
+narrowing (a cheap stand-in for turning) and breathing. Heads and limbs are rigid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hugai.choreograph import affine as af
+from hugai.choreograph.easing import fade, phase
+from hugai.choreograph.ik import two_bone_ik
+from hugai.choreograph.plan import ArmAction, HugPlan, plan_hug
+from hugai.config import HugConfig
+from hugai.rig.skin import blend_skin
+from hugai.types import N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
+
+STILL_END = 0.12
+APPROACH_END = 0.62
+ARM_START, ARM_END = 0.16, 0.70
+CAMERA_START, CAMERA_END = 0.08, 0.92
+BODY_LEAN = math.radians(3.0)
+HEAD_TILT = math.radians(8.0)
+NARROWING = 0.10
+FACE_GAP = 1.4
+"""Final horizontal distance between face centres, in mean face widths (~ one face apart)."""
+MAX_ZOOM = 1.35
+
+ARM_BONES = {
+    Part.L_ARM: (Bone.L_UPPER_ARM, Bone.L_FOREARM, Bone.L_HAND),
+    Part.R_ARM: (Bone.R_UPPER_ARM, Bone.R_FOREARM, Bone.R_HAND),
+}
+ARM_JOINTS = {
+    Part.L_ARM: (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+    Part.R_ARM: (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+}
+# Drawing depth where the two overlap: the front person's body 1, head 1.2; the back person 0.
+DEPTH_BODY = (0.0, 1.0)
+DEPTH_HEAD = (0.0, 1.2)
+DEPTH_BEHIND = -0.5
+DEPTH_WRAP_ARM = 0.05
+DEPTH_WRAP_HAND = 1.1
+
+
+@dataclass(frozen=True)
+class _Person:
+    rig: Rig
+    side: float  # +1 for the left person (moves right), -1 for the right one
+    neck: np.ndarray
+    hips: np.ndarray
+    head_pivot: np.ndarray
+    slide: float
+    breath_phase: float
+
+
+def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motion:
+    plan = plan_hug(scene, rigs)
+    n = config.n_frames
+    times = np.arange(n) / config.fps
+    duration = config.duration
+    rng = np.random.default_rng(config.seed)
+    people = _people(rigs, rng)
+
+    bones = np.zeros((n, 2, N_BONES, 2, 3), np.float32)
+    depth = np.zeros((n, 2, N_BONES), np.float32)
+    joints = np.zeros((n, 2, N_JOINTS, 2), np.float32)
+    for f, t in enumerate(times):
+        u = t / duration
+        torso_maps = [_torso_map(p, u, t, duration) for p in people]
+        for i, p in enumerate(people):
+            maps = _body_bones(p, torso_maps[i], u, t, duration)
+            for part in (Part.L_ARM, Part.R_ARM):
+                action = plan.action(i, part)
+                if action in (ArmAction.WRAP_SHOULDERS, ArmAction.WRAP_BACK):
+                    partner = people[1 - i]
+                    arm = _wrap_arm(p, part, torso_maps[i], partner, torso_maps[1 - i], u, action)
+                    for b, m in zip(ARM_BONES[part], arm, strict=True):
+                        maps[b] = m
+                else:
+                    for b in ARM_BONES[part]:
+                        maps[b] = torso_maps[i]
+            bones[f, i] = np.stack(maps)
+            depth[f, i] = _depths(plan, i)
+            joints[f, i] = pose_joints(p.rig, bones[f, i], plan, i)
+    camera = _camera(scene, rigs, joints, times, duration, config)
+    u = times / duration
+    blur = phase(u, CAMERA_START, CAMERA_END).astype(np.float32)
+    contact = phase(u, STILL_END + 0.1, APPROACH_END).astype(np.float32)
+    return Motion(
+        bones=bones,
+        depth=depth,
+        joints=joints,
+        camera=camera,
+        blur=blur,
+        contact=contact,
+        plan=plan.lines(),
+    )
+
+
+def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
+    faces = [r.face for r in rigs]
+    fw = float(np.mean([r.face_width for r in rigs]))
+    cx = [float((f[0] + f[2]) / 2) for f in faces]
+    gap = max(0.0, (cx[1] - cx[0]) - FACE_GAP * fw)
+    out = []
+    for i, r in enumerate(rigs):
+        j = r.joints
+        neck = (j[Joint.L_SHOULDER] + j[Joint.R_SHOULDER]) / 2
+        hips = (j[Joint.L_HIP] + j[Joint.R_HIP]) / 2
+        face_c = np.array([(r.face[0] + r.face[2]) / 2, (r.face[1] + r.face[3]) / 2])
+        mouth = face_c + np.array([0.0, 0.25 * r.face_width])
+        side = 1.0 if i == 0 else -1.0
+        out.append(
+            _Person(
+                rig=r,
+                side=side,
+                neck=neck.astype(np.float64),
+                hips=hips.astype(np.float64),
+                head_pivot=(neck + 0.55 * (mouth - neck)).astype(np.float64),
+                slide=side * gap / 2,
+                breath_phase=float(rng.uniform(0, 2 * math.pi)),
+            )
+        )
+    return out
+
+
+def _squeeze(u: float) -> float:
+    return float(phase(u, APPROACH_END + 0.02, 0.78) * (1 - 0.5 * phase(u, 0.82, 0.98)))
+
+
+def _sway(u: float, t: float, duration: float) -> float:
+    """A slow rock of the couple, faded in after they meet (radians)."""
+    start = APPROACH_END * duration
+    return float(math.radians(1.2) * fade(u, APPROACH_END, 0.8) * math.sin(2 * math.pi * (t - start) / 3.0))
+
+
+def _torso_map(p: _Person, u: float, t: float, duration: float) -> np.ndarray:
+    a = float(phase(u, STILL_END, APPROACH_END))
+    sq = _squeeze(u)
+    fw = p.rig.face_width
+    breath = 0.006 * math.sin(2 * math.pi * t / 3.6 + p.breath_phase) * (1 - 0.5 * a)
+    narrow = 1.0 - NARROWING * a - 0.02 * sq
+    pivot = np.array([p.neck[0], p.hips[1]])
+    m = af.scale_about(narrow, 1.0 + breath, pivot)
+    m = af.compose(af.rotate_about(p.side * BODY_LEAN * a, p.hips), m)
+    m = af.compose(af.translate(p.slide * a + p.side * 0.05 * fw * sq, 0.0), m)
+    sway_center = p.hips
+    return af.compose(af.rotate_about(_sway(u, t, duration), sway_center), m)
+
+
+def _body_bones(p: _Person, torso: np.ndarray, u: float, t: float, duration: float) -> list[np.ndarray]:
+    a = float(phase(u, STILL_END, APPROACH_END))
+    maps = [af.identity() for _ in range(N_BONES)]
+    maps[Bone.TORSO] = torso
+    head_angle = p.side * (BODY_LEAN + HEAD_TILT) * a + _sway(u, t, duration)
+    moved = af.apply(torso, p.head_pivot)
+    head = af.compose(af.translate(*(moved - p.head_pivot)), af.rotate_about(head_angle, p.head_pivot))
+    maps[Bone.HEAD] = head
+    legs = af.translate(p.slide * a, 0.0)
+    maps[Bone.L_THIGH] = maps[Bone.R_THIGH] = maps[Bone.L_SHIN] = maps[Bone.R_SHIN] = legs
+    return maps
+
+
+def _wrap_arm(
+    p: _Person,
+    part: Part,
+    torso: np.ndarray,
+    partner: _Person,
+    partner_torso: np.ndarray,
+    u: float,
+    action: ArmAction,
+) -> list[np.ndarray]:
+    """Upper arm, forearm and hand maps for an arm reaching around the partner.
+
+    Joint angles are keyframed (rest → above the partner's near shoulder → on the far shoulder or
+    back), each key solved by IK with elbow limits and the elbow kept low; angles are then
+    interpolated, so bone lengths hold exactly and the hand travels up and over, not through.
+    """
+    sh, el, wr, hd = ARM_JOINTS[part]
+    j = p.rig.joints.astype(np.float64)
+    rest = af.apply(torso, j[[sh, el, wr, hd]])
+    root = rest[0]
+    l1 = float(np.linalg.norm(j[el] - j[sh]))
+    l2 = float(np.linalg.norm(j[wr] - j[el]))
+    pj = partner.rig.joints.astype(np.float64)
+    near_sh = Joint.R_SHOULDER if p.side > 0 else Joint.L_SHOULDER
+    far_sh = Joint.L_SHOULDER if p.side > 0 else Joint.R_SHOULDER
+    far_hip = Joint.L_HIP if p.side > 0 else Joint.R_HIP
+    pfw = partner.rig.face_width
+    near = af.apply(partner_torso, pj[near_sh])
+    if action == ArmAction.WRAP_SHOULDERS:
+        goal = af.apply(partner_torso, pj[far_sh]) + np.array([-p.side * 0.25 * pfw, -0.12 * pfw])
+    else:
+        back = pj[far_sh] + 0.35 * (pj[far_hip] - pj[far_sh])
+        goal = af.apply(partner_torso, back) + np.array([-p.side * 0.15 * pfw, 0.0])
+    via = near + np.array([0.0, -0.45 * pfw])
+    bend = p.side  # elbow below the line from shoulder to hand
+    keys = [_angles(root, rest[1], rest[2])]
+    for target in (via, goal):
+        elbow, wrist = two_bone_ik(root, target, l1, l2, bend)
+        keys.append(_angles(root, elbow, wrist))
+    k = float(phase(u, ARM_START, ARM_END))
+    shoulder_ang, elbow_ang = _interp_keys(keys, k)
+    elbow = root + l1 * np.array([math.cos(shoulder_ang), math.sin(shoulder_ang)])
+    fore = shoulder_ang + elbow_ang
+    wrist = elbow + l2 * np.array([math.cos(fore), math.sin(fore)])
+    upper = af.rigid_segment(j[sh], j[el], root, elbow)
+    forearm = af.rigid_segment(j[el], j[wr], elbow, wrist)
+    # The hand follows the forearm, then relaxes down over the shoulder (wrist limit ±60°).
+    hand_dir0 = j[hd] - j[wr]
+    fore0 = j[wr] - j[el]
+    rest_rel = _wrap(math.atan2(hand_dir0[1], hand_dir0[0]) - math.atan2(fore0[1], fore0[0]))
+    rel = rest_rel + (p.side * math.radians(35) - rest_rel) * k
+    rel = float(np.clip(rel, -math.radians(60), math.radians(60)))
+    hand_ang = fore + rel
+    hand_tip = wrist + np.array([math.cos(hand_ang), math.sin(hand_ang)])
+    hand = af.rigid_segment(j[wr], j[wr] + hand_dir0 / max(np.linalg.norm(hand_dir0), 1e-9), wrist, hand_tip)
+    return [upper, forearm, hand]
+
+
+def _angles(root: np.ndarray, elbow: np.ndarray, wrist: np.ndarray) -> tuple[float, float]:
+    """(upper arm direction, elbow bend relative to it), radians."""
+    a = math.atan2(elbow[1] - root[1], elbow[0] - root[0])
+    b = math.atan2(wrist[1] - elbow[1], wrist[0] - elbow[0])
+    return a, _wrap(b - a)
+
+
+def _wrap(x: float) -> float:
+    return (x + math.pi) % (2 * math.pi) - math.pi
+
+
+def _interp_keys(keys: list[tuple[float, float]], k: float) -> tuple[float, float]:
+    """Piecewise interpolation through the keys (k in [0, 1]); angle differences unwrapped."""
+    seg = min(int(k * (len(keys) - 1)), len(keys) - 2)
+    local = k * (len(keys) - 1) - seg
+    (a0, e0), (a1, e1) = keys[seg], keys[seg + 1]
+    # A soft in-out within each segment keeps speed continuous at the via key.
+    s = local * local * (3 - 2 * local) if len(keys) > 2 else local
+    s = 0.5 * local + 0.5 * s
+    return a0 + _wrap(a1 - a0) * s, e0 + _wrap(e1 - e0) * s
+
+
+def _depths(plan: HugPlan, person: int) -> np.ndarray:
+    d = np.full(N_BONES, DEPTH_BODY[person == plan.front], np.float32)
+    d[Bone.HEAD] = DEPTH_HEAD[person == plan.front]
+    for part in (Part.L_ARM, Part.R_ARM):
+        action = plan.action(person, part)
+        up, fore, hand = ARM_BONES[part]
+        if action == ArmAction.BEHIND:
+            d[[up, fore, hand]] = DEPTH_BEHIND
+        elif action in (ArmAction.WRAP_SHOULDERS, ArmAction.WRAP_BACK):
+            d[[up, fore]] = DEPTH_WRAP_ARM
+            d[hand] = DEPTH_WRAP_HAND
+    return d
+
+
+_JOINT_BONE = {
+    Joint.NOSE: Bone.HEAD,
+    Joint.L_EYE: Bone.HEAD,
+    Joint.R_EYE: Bone.HEAD,
+    Joint.L_EAR: Bone.HEAD,
+    Joint.R_EAR: Bone.HEAD,
+    Joint.L_SHOULDER: Bone.TORSO,
+    Joint.R_SHOULDER: Bone.TORSO,
+    Joint.L_ELBOW: Bone.L_UPPER_ARM,
+    Joint.R_ELBOW: Bone.R_UPPER_ARM,
+    Joint.L_WRIST: Bone.L_FOREARM,
+    Joint.R_WRIST: Bone.R_FOREARM,
+    Joint.L_HAND: Bone.L_HAND,
+    Joint.R_HAND: Bone.R_HAND,
+    Joint.L_HIP: Bone.TORSO,
+    Joint.R_HIP: Bone.TORSO,
+    Joint.L_KNEE: Bone.L_THIGH,
+    Joint.R_KNEE: Bone.L_THIGH,
+    Joint.L_ANKLE: Bone.L_THIGH,
+    Joint.R_ANKLE: Bone.L_THIGH,
+}
+
+
+def pose_joints(rig: Rig, bones: np.ndarray, plan: HugPlan, person: int) -> np.ndarray:
+    """The rig's joints moved by the bones they hang from (canvas frame), float32 (N_JOINTS, 2)."""
+    out = np.zeros((N_JOINTS, 2), np.float32)
+    for j in Joint:
+        b = _JOINT_BONE[j]
+        out[j] = af.apply(bones[b].astype(np.float64), rig.joints[j].astype(np.float64))
+    return out
+
+
+def _camera(
+    scene: Scene,
+    rigs: tuple[Rig, Rig],
+    joints: np.ndarray,
+    times: np.ndarray,
+    duration: float,
+    config: HugConfig,
+) -> np.ndarray:
+    """A slow push-in from the photo's frame to a closer one around the two heads."""
+    h, w = scene.photo.shape[:2]
+    out_w, out_h = config.output_size(w, h)
+    x0, y0, x1, y1 = (float(v) for v in scene.crop)
+    cw, ch = x1 - x0, y1 - y0
+    fw = float(np.mean([r.face_width for r in rigs]))
+    end = joints[-1]
+    heads = end[:, [Joint.NOSE, Joint.L_EAR, Joint.R_EAR]].reshape(-1, 2)
+    hx0, hx1 = float(heads[:, 0].min()) - 1.2 * fw, float(heads[:, 0].max()) + 1.2 * fw
+    zoom = float(np.clip(cw / max(hx1 - hx0, 1.0), 1.0, MAX_ZOOM))
+    ew, eh = cw / zoom, ch / zoom
+    cx = (hx0 + hx1) / 2
+    top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
+    ex0 = float(np.clip(cx - ew / 2, 0, w - ew))
+    ey0 = float(np.clip(top, 0, h - eh))
+    cams = np.zeros((len(times), 2, 3), np.float32)
+    for f, t in enumerate(times):
+        k = float(phase(t / duration, CAMERA_START, CAMERA_END))
+        bx0 = x0 + (ex0 - x0) * k
+        by0 = y0 + (ey0 - y0) * k
+        bw = cw + (ew - cw) * k
+        s = out_w / bw
+        cams[f] = [[s, 0, -bx0 * s], [0, s, -by0 * s]]
+    return cams
+
+
+def posed_vertices(rig: Rig, bones: np.ndarray) -> np.ndarray:
+    """The rig's mesh posed by one frame's bones (canvas frame)."""
+    return blend_skin(rig.vertices, rig.weights, bones)

@@ -1,0 +1,231 @@
+"""Rig each person: complete the skeleton, decide which arms are free, cut parts, mesh, skin.
+
+An arm is *free* only when the photo shows all of it on its own: shoulder, elbow, wrist and a
+skin-coloured hand visible, inside the frame, not across the torso and not on the partner. The
+prototype showed that moving any other arm (crossed, hidden, handless) looks laughable, so such
+arms stay part of the body and move with the torso.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hugai.config import HugConfig
+from hugai.rig.mesh import mesh_mask
+from hugai.rig.skin import skin_arm, skin_body
+from hugai.scene.fill import push_pull
+from hugai.types import N_BONES, Joint, Layer, Part, Rig, Scene
+
+ARMS = (
+    (Part.L_ARM, Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+    (Part.R_ARM, Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+)
+
+
+def build_rigs(scene: Scene, config: HugConfig) -> tuple[Rig, Rig]:
+    a, b = scene.layers
+    return build_rig(a, b, config), build_rig(b, a, config)
+
+
+def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
+    joints = complete_joints(layer)
+    h, w = layer.alpha.shape
+    fw = float(layer.face[2] - layer.face[0])
+    torso = torso_polygon(joints)
+    free: list[bool] = []
+    why: list[str] = []
+    arm_masks: list[np.ndarray | None] = []
+    for part, sh, el, wr, hd in ARMS:
+        ok, reason = arm_is_free(layer, partner, joints, torso, (sh, el, wr, hd))
+        region = arm_region(layer, joints, torso, (sh, el, wr, hd)) if ok else None
+        if region is not None and float((region * partner.visible).sum()) > 0.05 * float(region.sum()):
+            ok, reason, region = False, "arm touches the partner in the photo", None
+        if ok and config.style == "lean":
+            ok, reason, region = False, "lean style: arms stay", None
+        free.append(ok)
+        why.append(reason)
+        arm_masks.append(region)
+
+    textures = np.zeros((len(Part), h, w, 4), np.uint8)
+    body_alpha = layer.alpha.copy()
+    body_rgb = layer.rgb
+    covered = np.zeros((h, w), np.float32)
+    for region in arm_masks:
+        if region is not None:
+            covered = np.maximum(covered, region)
+    if covered.any():
+        # Under a free arm, the side of the torso goes on a little past the torso outline; fill
+        # it from the body's own colours so a lifted arm uncovers cloth, not a hole.
+        sw = float(np.linalg.norm(joints[Joint.L_SHOULDER] - joints[Joint.R_SHOULDER]))
+        grown = _grow_polygon(torso, 0.08 * sw)
+        torso_mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(torso_mask, [np.round(grown).astype(np.int32)], 1)
+        side = covered * torso_mask
+        body_alpha = np.maximum(layer.alpha * (1 - covered), side).astype(np.float32)
+        known = np.clip((layer.visible - 0.5) * 4, 0, 1) * (1 - covered)
+        body_rgb = push_pull(layer.rgb, known.astype(np.float32))
+    textures[Part.BODY, ..., :3] = body_rgb
+    textures[Part.BODY, ..., 3] = np.clip(body_alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+
+    edge = max(6.0, fw / 5.0)
+    verts, tris = mesh_mask(body_alpha, edge)
+    weights = skin_body(verts, joints, layer.face, free=tuple(free))
+    parts = [np.full(len(tris), Part.BODY, np.int8)]
+    all_v, all_t, all_w = [verts], [tris], [weights]
+    offset = len(verts)
+    for (part, sh, el, wr, hd), region in zip(ARMS, arm_masks, strict=True):
+        if region is None:
+            continue
+        textures[part, ..., :3] = layer.rgb
+        textures[part, ..., 3] = np.clip(layer.alpha * region * 255 + 0.5, 0, 255).astype(np.uint8)
+        av, at = mesh_mask(layer.alpha * region, max(5.0, edge * 0.7))
+        if len(at) == 0:
+            continue
+        all_v.append(av)
+        all_t.append(at + offset)
+        all_w.append(skin_arm(av, joints, part))
+        parts.append(np.full(len(at), part, np.int8))
+        offset += len(av)
+    vertices = np.concatenate(all_v).astype(np.float32)
+    weights_all = np.concatenate(all_w).astype(np.float32)
+    if weights_all.shape[1] != N_BONES:
+        raise ValueError("skinning weights must have one column per bone")
+    return Rig(
+        joints=joints,
+        vertices=vertices,
+        triangles=np.concatenate(all_t).astype(np.int32),
+        tri_part=np.concatenate(parts),
+        weights=weights_all,
+        textures=textures,
+        arm_free=(free[0], free[1]),
+        arm_why=(why[0], why[1]),
+        face=layer.face.copy(),
+    )
+
+
+def complete_joints(layer: Layer) -> np.ndarray:
+    """Keypoints with hidden hips (and the rest) estimated from what is seen."""
+    p = layer.pose.points.copy()
+    s = layer.pose.scores
+    ls, rs = p[Joint.L_SHOULDER], p[Joint.R_SHOULDER]
+    sw = float(np.linalg.norm(ls - rs))
+    down = np.array([0.0, 1.0], np.float32)
+    for hip, sh in ((Joint.L_HIP, ls), (Joint.R_HIP, rs)):
+        if s[hip] < 0.3 or p[hip][1] <= sh[1]:
+            p[hip] = sh + down * 1.5 * sw
+    return p.astype(np.float32)
+
+
+def torso_polygon(j: np.ndarray) -> np.ndarray:
+    """Shoulders and hips, float32 (4, 2)."""
+    return np.stack([j[Joint.L_SHOULDER], j[Joint.R_SHOULDER], j[Joint.R_HIP], j[Joint.L_HIP]]).astype(
+        np.float32
+    )
+
+
+def _grow_polygon(poly: np.ndarray, by: float) -> np.ndarray:
+    c = poly.mean(axis=0)
+    d = poly - c
+    n = np.linalg.norm(d, axis=1, keepdims=True)
+    return (c + d * (1 + by / np.maximum(n, 1e-6))).astype(np.float32)
+
+
+def _inside(poly: np.ndarray, pt: np.ndarray, margin: float = 0.0) -> bool:
+    return cv2.pointPolygonTest(poly.reshape(-1, 1, 2), (float(pt[0]), float(pt[1])), True) > margin
+
+
+def arm_is_free(
+    layer: Layer,
+    partner: Layer,
+    joints: np.ndarray,
+    torso: np.ndarray,
+    chain: tuple[Joint, Joint, Joint, Joint],
+) -> tuple[bool, str]:
+    """Whether the photo shows this arm whole and on its own, and why not if not."""
+    sh, el, wr, hd = chain
+    s = layer.pose.scores
+    h, w = layer.alpha.shape
+    fw = float(layer.face[2] - layer.face[0])
+    for j, name in ((sh, "shoulder"), (el, "elbow"), (wr, "wrist"), (hd, "hand")):
+        if s[j] < 0.5:
+            return False, f"{name} not visible"
+        x, y = joints[j]
+        if not (2 <= x < w - 2 and 2 <= y < h - 2):
+            return False, f"{name} outside the photo"
+    if float(np.linalg.norm(joints[el] - joints[sh])) < 0.5 * fw:
+        return False, "upper arm too short to be seen whole"
+    shrunk = _grow_polygon(torso, -0.05 * float(np.linalg.norm(torso[0] - torso[1])))
+    for j, name in ((el, "elbow"), (wr, "wrist"), (hd, "hand")):
+        if _inside(shrunk, joints[j]):
+            return False, f"{name} across the torso"
+    for j, name in ((el, "elbow"), (wr, "wrist")):
+        x, y = (int(round(v)) for v in joints[j])
+        if layer.visible[y, x] < 0.5:
+            return False, f"{name} not on this person's own mask"
+        if partner.visible[y, x] > 0.3:
+            return False, f"{name} lies on the partner"
+    if not hand_is_skin(layer.rgb, layer.visible, joints[hd], fw):
+        return False, "no skin-coloured hand at the wrist (sleeve or cuff?)"
+    return True, "whole arm and hand visible, beside the body"
+
+
+def hand_is_skin(rgb: np.ndarray, alpha: np.ndarray, at: np.ndarray, face_width: float) -> bool:
+    """A hand patch that is at least a quarter skin-coloured (YCrCb box; Chai & Ngan 1999)."""
+    r = max(3, int(round(face_width * 0.22)))
+    h, w = alpha.shape
+    x, y = int(round(at[0])), int(round(at[1]))
+    sl = np.s_[max(0, y - r) : min(h, y + r), max(0, x - r) : min(w, x + r)]
+    patch = rgb[sl]
+    own = alpha[sl] > 0.5
+    if patch.size == 0 or own.sum() < 4:
+        return False
+    ycc = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycc[..., 1], ycc[..., 2]
+    skin = (cr >= 133) & (cr <= 180) & (cb >= 70) & (cb <= 130)
+    return bool((skin & own).sum() >= 0.25 * own.sum())
+
+
+def arm_region(
+    layer: Layer, joints: np.ndarray, torso: np.ndarray, chain: tuple[Joint, Joint, Joint, Joint]
+) -> np.ndarray | None:
+    """float32 (H, W) in {0, 1}: the person's pixels nearer this arm than the torso or head."""
+    sh, el, wr, hd = chain
+    h, w = layer.alpha.shape
+    fw = float(layer.face[2] - layer.face[0])
+    arm = np.full((h, w), 255, np.uint8)
+    tip = joints[hd] + (joints[hd] - joints[wr]) * 0.8
+    pts = [joints[sh], joints[el], joints[wr], tip]
+    for p0, p1 in zip(pts[:-1], pts[1:], strict=True):
+        cv2.line(arm, _ipt(p0), _ipt(p1), 0, 2)
+    d_arm = cv2.distanceTransform(arm, cv2.DIST_L2, 3)
+    body = np.full((h, w), 255, np.uint8)
+    cv2.fillPoly(body, [np.round(torso).astype(np.int32)], 0)
+    head = layer.face
+    cv2.ellipse(
+        body,
+        _ipt(((head[0] + head[2]) / 2, (head[1] + head[3]) / 2)),
+        (int(fw * 0.7), int(fw * 0.9)),
+        0,
+        0,
+        360,
+        0,
+        -1,
+    )
+    d_body = cv2.distanceTransform(body, cv2.DIST_L2, 3)
+    cand = ((d_arm < d_body) & (layer.alpha > 0.02) & (d_arm < 0.9 * fw)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(cand)
+    if n <= 1:
+        return None
+    x, y = _ipt(joints[el])
+    lab = labels[min(max(y, 0), h - 1), min(max(x, 0), w - 1)]
+    if lab == 0:
+        return None
+    region = (labels == lab).astype(np.float32)
+    if region.sum() < 0.2 * fw * fw:
+        return None
+    return region
+
+
+def _ipt(p: tuple[float, float] | np.ndarray) -> tuple[int, int]:
+    return int(round(float(p[0]))), int(round(float(p[1])))

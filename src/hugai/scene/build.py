@@ -1,0 +1,204 @@
+"""Build the scene: the canvas, a filled background, and one clean layer per person.
+
+Single photo: the canvas is the photo. Two photos: each person is cut out of their own photo,
+scaled to a common size, colour-matched to the first photo's light and placed side by side on
+the first photo's filled, softly blurred background.
+
+A person layer's colours are "unmixed" from the background at soft edges (I = αF + (1-α)B,
+solved for F with B the filled background), so that compositing the layers at rest over the
+filled background gives back the photo: frame 0 is the photo as taken.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hugai.config import HugConfig
+from hugai.scene.fill import push_pull
+from hugai.types import Joint, Layer, Perception, Person, Photo, Pose2D, Scene
+
+
+def build_scene(perception: Perception, config: HugConfig) -> Scene:
+    if len(perception.photos) == 1:
+        return _single_photo_scene(perception, config)
+    return _two_photo_scene(perception, config)
+
+
+# --- single photo -------------------------------------------------------------------------
+
+
+def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
+    photo = perception.photos[0].image
+    a, b = perception.people
+    union = np.maximum(a.alpha, b.alpha)
+    background = fill_background(photo, union, max(a.face_width, b.face_width))
+    layers = (person_layer(photo, background, a), person_layer(photo, background, b))
+    return Scene(
+        photo=photo,
+        background=background,
+        layers=layers,
+        crop=frame_crop(photo.shape, layers, config),
+        in_front=perception.in_front,
+        blurred=depth_of_field(background, max(a.face_width, b.face_width)),
+    )
+
+
+def fill_background(photo: np.ndarray, people: np.ndarray, face_width: float) -> np.ndarray:
+    """The photo with the people removed: a margin around them is filled by push-pull."""
+    r = max(3, int(round(face_width * 0.12)))
+    hard = (people > 0.02).astype(np.uint8)
+    grown = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    known = 1.0 - cv2.GaussianBlur(grown.astype(np.float32), (0, 0), r / 3)
+    known = np.where(grown > 0, 0.0, known).astype(np.float32)
+    filled = push_pull(photo, known)
+    # Soften the filled area a little more: it is the least convincing part of the picture.
+    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, face_width * 0.05))
+    m = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), r / 2)[..., None]
+    return np.clip(filled * (1 - m) + soft * m + 0.5, 0, 255).astype(np.uint8)
+
+
+def depth_of_field(background: np.ndarray, face_width: float) -> np.ndarray:
+    """A lens blur of the background, shown progressively as the camera pushes in."""
+    sigma = max(1.5, face_width * 0.06)
+    return cv2.GaussianBlur(background, (0, 0), sigma)
+
+
+def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> Layer:
+    """The person's colours (unmixed, and filled under the partner) and alpha on the canvas."""
+    vis = person.alpha
+    hidden = person.occluded if person.occluded is not None else np.zeros_like(vis)
+    alpha = np.maximum(vis, hidden).astype(np.float32)
+    img = photo.astype(np.float32)
+    bg = background.astype(np.float32)
+    a = vis[..., None]
+    fg = (img - (1.0 - a) * bg) / np.maximum(a, 1e-3)
+    fg = np.clip(fg, 0, 255)
+    # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
+    # silhouette and under the partner) from the person's own solid pixels.
+    known = np.clip((vis - 0.35) * 4.0, 0.0, 1.0) * (1.0 - hidden)
+    rgb = push_pull(fg, known.astype(np.float32))
+    return Layer(
+        rgb=np.clip(rgb + 0.5, 0, 255).astype(np.uint8),
+        alpha=alpha,
+        pose=person.pose,
+        face=person.face.copy(),
+        visible=vis.astype(np.float32),
+    )
+
+
+def frame_crop(shape: tuple[int, ...], layers: tuple[Layer, Layer], config: HugConfig) -> np.ndarray:
+    """The largest crop of the canvas with the output's aspect, centred on the two people."""
+    h, w = shape[:2]
+    ow, oh = config.output_size(w, h)
+    ratio = ow / oh
+    cw, ch = (w, w / ratio) if w / h < ratio else (h * ratio, h)
+    faces = np.stack([ly.face for ly in layers])
+    cx = float((faces[:, 0].min() + faces[:, 2].max()) / 2)
+    cy_face = float(faces[:, 1].min())
+    x0 = float(np.clip(cx - cw / 2, 0, w - cw))
+    y0 = float(np.clip(cy_face - 0.25 * ch, 0, h - ch))
+    return np.array([x0, y0, x0 + cw, y0 + ch], np.float32)
+
+
+# --- two photos ---------------------------------------------------------------------------
+
+
+def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
+    """Cut each person out of their own photo and stand them side by side on photo 1's ground."""
+    photos = perception.photos
+    people = perception.people
+    p0 = photos[0].image
+    hc = min(1080, p0.shape[0])
+    wc = int(round(hc * 16 / 9))
+    fw_target = 0.13 * hc
+    face_y = 0.36 * hc
+
+    bg0 = fill_background(p0, people[0].alpha, people[0].face_width)
+    canvas_bg = _cover(bg0, wc, hc)
+    blurred = depth_of_field(canvas_bg, fw_target * 2.0)
+    # A composite should not pretend the two stood in one room: blur the ground from the start.
+    base = cv2.GaussianBlur(canvas_bg, (0, 0), max(1.0, fw_target * 0.05))
+
+    layers = []
+    for i, (photo, person) in enumerate(zip(photos, people, strict=True)):
+        src_bg = fill_background(photo.image, person.alpha, person.face_width)
+        layer = person_layer(photo.image, src_bg, person)
+        rgb = layer.rgb if i == 0 else match_light(layer.rgb, layer.visible, photo, photos[0])
+        s = _fit_scale(person, photo, fw_target, face_y, hc)
+        fx, fy = (float(v) for v in person.face_center)
+        target_x = wc / 2 + (-1 if i == 0 else 1) * 1.6 * fw_target
+        m = np.array([[s, 0, target_x - s * fx], [0, s, face_y - s * fy]], np.float32)
+        layers.append(_warp_layer(layer, rgb, m, (wc, hc)))
+
+    photo_canvas = base.astype(np.float32)
+    for ly in layers:
+        a = ly.alpha[..., None]
+        photo_canvas = ly.rgb.astype(np.float32) * a + photo_canvas * (1 - a)
+    photo_u8 = np.clip(photo_canvas + 0.5, 0, 255).astype(np.uint8)
+    pair = (layers[0], layers[1])
+    return Scene(
+        photo=photo_u8,
+        background=base,
+        layers=pair,
+        crop=frame_crop(photo_u8.shape, pair, config),
+        notes=("two photos: people scaled to one size and placed side by side",),
+        in_front=None,
+        blurred=blurred,
+    )
+
+
+def _fit_scale(person: Person, photo: Photo, fw_target: float, face_y: float, hc: int) -> float:
+    """Common face size; a person cut off at their photo's bottom must reach the canvas bottom."""
+    s = fw_target / max(person.face_width, 1.0)
+    h = photo.image.shape[0]
+    if float(person.alpha[-3:].max()) > 0.5:
+        below = h - float(person.face_center[1])
+        s = max(s, (hc - face_y) / max(below, 1.0))
+    return min(s, 1.6 * fw_target / max(person.face_width, 1.0))
+
+
+def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
+    ih, iw = image.shape[:2]
+    s = max(w / iw, h / ih)
+    big = cv2.resize(image, (int(np.ceil(iw * s)), int(np.ceil(ih * s))), interpolation=cv2.INTER_AREA)
+    y0 = (big.shape[0] - h) // 2
+    x0 = (big.shape[1] - w) // 2
+    return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])
+
+
+def _warp_layer(layer: Layer, rgb: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> Layer:
+    def warp(a: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+    s = float(m[0, 0])
+    off = (float(m[0, 2]), float(m[1, 2]))
+    face = layer.face * s + np.array([off[0], off[1], off[0], off[1]], np.float32)
+    return Layer(
+        rgb=cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        alpha=warp(layer.alpha),
+        pose=layer.pose.transformed(s, off),
+        face=face.astype(np.float32),
+        visible=warp(layer.visible),
+    )
+
+
+def match_light(rgb: np.ndarray, alpha: np.ndarray, source: Photo, target: Photo) -> np.ndarray:
+    """Move the person's colours halfway from their photo's light toward the target photo's.
+
+    Reinhard et al. 2001 colour transfer in Lab, on whole-photo statistics (so skin keeps its own
+    tone relative to its surroundings), at half strength to avoid over-correcting.
+    """
+    src = cv2.cvtColor(source.image, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    dst = cv2.cvtColor(target.image, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    ms, ss = src.mean(0), src.std(0) + 1e-3
+    md, sd = dst.mean(0), dst.std(0) + 1e-3
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    moved = (lab - ms) * (sd / ss) + md
+    out = 0.5 * lab + 0.5 * moved
+    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def neck_point(pose: Pose2D) -> np.ndarray:
+    """Midpoint of the shoulders."""
+    return (pose.points[Joint.L_SHOULDER] + pose.points[Joint.R_SHOULDER]) / 2
