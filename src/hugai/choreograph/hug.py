@@ -30,9 +30,9 @@ APPROACH_END = 0.62
 ARM_START, ARM_END = 0.16, 0.70
 CAMERA_START, CAMERA_END = 0.08, 0.92
 BODY_LEAN = math.radians(3.0)
-HEAD_TILT = math.radians(8.0)
+HEAD_TILT = math.radians(7.0)
 NARROWING = 0.10
-FACE_GAP = 1.4
+FACE_GAP = 1.7
 """Final horizontal distance between face centres, in mean face widths (~ one face apart)."""
 MAX_ZOOM = 1.35
 

@@ -17,10 +17,6 @@ from hugai.types import Motion, Rig, Scene
 CONTACT_SHADOW = 0.22
 """Darkening of the farther person right beside the nearer one, at full contact."""
 
-Drawn = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None
-"""A person drawn by a backend: box (x0, y0, x1, y1), RGBA uint8 (h, w, 4), depth float32 (h, w)."""
-
-
 @dataclass(frozen=True)
 class FrameInputs:
     """One frame's inputs in output pixels.
@@ -66,42 +62,59 @@ def warp_background(scene: Scene, cam: np.ndarray, blur: float, size: tuple[int,
     return cv2.addWeighted(sharp, 1.0 - blur, soft, blur, 0.0)
 
 
-def composite(inputs: FrameInputs, layers: list[Drawn]) -> np.ndarray:
-    """Both people over the background, nearer over farther per pixel."""
+def people_box(dests: list[np.ndarray], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The pixel box (x0, y0, x1, y1) covering every posed mesh, clipped to the frame."""
+    ow, oh = size
+    pts = np.concatenate(dests)
+    if len(pts) == 0:
+        return None
+    lo = np.floor(pts.min(axis=0)).astype(int)
+    hi = np.ceil(pts.max(axis=0)).astype(int) + 1
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(ow, int(hi[0])), min(oh, int(hi[1]))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
+def composite(
+    inputs: FrameInputs, box: tuple[int, int, int, int], layers: list[tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """Both people over the background, nearer over farther per pixel.
+
+    layers: per person, RGBA uint8 (h, w, 4) and depth float32 (h, w) (-inf where empty) over
+    ``box``. With person 0 nearer, out = a0·c0 + (1-a0)·a1·c1 + (1-a0)(1-a1)·bg, and
+    symmetrically; done as two normalised blends (cv2.blendLinear) on uint8 images, several
+    times faster than float arithmetic on three channels.
+    """
     out = inputs.background.copy()
-    drawn = [d for d in layers if d is not None]
-    if not drawn:
-        return out
-    ux0 = min(d[0][0] for d in drawn)
-    uy0 = min(d[0][1] for d in drawn)
-    ux1 = max(d[0][2] for d in drawn)
-    uy1 = max(d[0][3] for d in drawn)
-    h, w = uy1 - uy0, ux1 - ux0
-    rgbs, alphas, depths = [], [], []
-    for d in layers:
-        rgb = np.zeros((h, w, 3), np.float32)
-        a = np.zeros((h, w), np.float32)
-        z = np.full((h, w), -np.inf, np.float32)
-        if d is not None:
-            (x0, y0, x1, y1), rgba, depth = d
-            sl = np.s_[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0]
-            rgb[sl] = rgba[..., :3]
-            a[sl] = rgba[..., 3] * np.float32(1 / 255)
-            z[sl] = depth
-        rgbs.append(rgb)
-        alphas.append(a)
-        depths.append(z)
-    first_near = depths[0] >= depths[1]
-    near_a = np.where(first_near, alphas[0], alphas[1])
-    far_a = np.where(first_near, alphas[1], alphas[0])
-    m = first_near[..., None]
-    near_rgb = np.where(m, rgbs[0], rgbs[1])
-    far_rgb = np.where(m, rgbs[1], rgbs[0])
+    x0, y0, x1, y1 = box
+    (rgba0, z0), (rgba1, z1) = layers
+    a0 = rgba0[..., 3].astype(np.float32) * np.float32(1 / 255)
+    a1 = rgba1[..., 3].astype(np.float32) * np.float32(1 / 255)
+    c0 = cv2.cvtColor(rgba0, cv2.COLOR_RGBA2RGB)
+    c1 = cv2.cvtColor(rgba1, cv2.COLOR_RGBA2RGB)
+    first_near = z0 >= z1
+    w0 = np.where(first_near, a0, a0 * (1.0 - a1))
+    w1 = np.where(first_near, a1 * (1.0 - a0), a1)
+    wb = (1.0 - a0) * (1.0 - a1)
+    base = out[y0:y1, x0:x1]
+    rest = cv2.blendLinear(c1, base, w1, wb)
+    mixed = cv2.blendLinear(c0, rest, w0, 1.0 - w0)
     if inputs.contact > 0:
-        shadow = cv2.GaussianBlur(near_a, (0, 0), inputs.shadow_sigma)
-        far_rgb = far_rgb * (1.0 - CONTACT_SHADOW * inputs.contact * shadow)[..., None]
-    base = out[uy0:uy1, ux0:ux1].astype(np.float32)
-    base = far_rgb * far_a[..., None] + base * (1.0 - far_a[..., None])
-    base = near_rgb * near_a[..., None] + base * (1.0 - near_a[..., None])
-    out[uy0:uy1, ux0:ux1] = np.clip(base + 0.5, 0, 255).astype(np.uint8)
+        # The farther person's visible share, darkened beside the nearer person's silhouette.
+        near_a = np.where(first_near, a0, a1)
+        far_w = np.where(first_near, w1, w0)
+        dark = (CONTACT_SHADOW * inputs.contact) * _soft(near_a, inputs.shadow_sigma) * far_w
+        mixed = cv2.blendLinear(mixed, np.zeros_like(mixed), 1.0 - dark, dark)
+    out[y0:y1, x0:x1] = mixed
     return out
+
+
+def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur computed at a quarter of the size (the shadow is soft anyway)."""
+    h, w = mask.shape
+    f = 4 if min(h, w) >= 64 else 1
+    small = cv2.resize(mask, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / f))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

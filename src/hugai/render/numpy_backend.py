@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hugai.render.frame import FrameInputs, composite, frame_inputs
+from hugai.render.frame import FrameInputs, composite, frame_inputs, people_box
 from hugai.types import Motion, Rig, Scene
 
 _SHIFT = 4  # sub-pixel bits for cv2.fillConvexPoly
@@ -32,45 +32,50 @@ class PersonRaster:
         self.triangles = rig.triangles
 
     def draw(
-        self, dest: np.ndarray, tri_depth: np.ndarray, size: tuple[int, int]
-    ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None:
-        """Rasterise at ``dest`` (float (V, 2) output pixels).
+        self, dest: np.ndarray, tri_depth: np.ndarray, box: tuple[int, int, int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rasterise at ``dest`` (float (V, 2) output pixels) inside ``box`` (x0, y0, x1, y1).
 
-        Returns the box (x0, y0, x1, y1) drawn, the RGBA uint8 (h, w, 4) and per-pixel depth
-        float32 (h, w) (-inf where empty), or None when nothing lands in the frame.
+        Returns RGBA uint8 (h, w, 4) and per-pixel depth float32 (h, w), -inf where empty.
+        Each triangle is painted with its own dest→atlas affine coefficients (and depth), so
+        texture coordinates come out per pixel without any gather.
         """
-        ow, oh = size
-        lo = np.floor(dest.min(axis=0)).astype(int)
-        hi = np.ceil(dest.max(axis=0)).astype(int) + 1
-        x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
-        x1, y1 = min(ow, int(hi[0])), min(oh, int(hi[1]))
-        if x1 <= x0 or y1 <= y0:
-            return None
+        x0, y0, x1, y1 = box
+        h, w = y1 - y0, x1 - x0
         local = dest - np.array([x0, y0], np.float64)
-        ids = np.full((y1 - y0, x1 - x0), -1, np.int32)
         pts = np.round(local[self.triangles] * (1 << _SHIFT)).astype(np.int32)
         affines, ok = _dest_to_src(local, self.uv, self.triangles)
+        cx = np.zeros((h, w, 4), np.float32)
+        cy = np.zeros((h, w, 4), np.float32)
+        cx[..., 2] = -10.0  # empty pixels sample outside the atlas: transparent
+        cx[..., 3] = -np.inf
+        cy[..., 2] = -10.0
+        coef_x = np.concatenate([affines[:, 0, :], tri_depth[:, None].astype(np.float64)], axis=1)
+        coef_y = np.concatenate([affines[:, 1, :], np.zeros((len(affines), 1))], axis=1)
         for t in np.flatnonzero(ok):
-            cv2.fillConvexPoly(ids, pts[t], int(t), cv2.LINE_8, _SHIFT)
-        filled = ids >= 0
-        if not filled.any():
-            return None
-        yy, xx = np.nonzero(filled)
-        tid = ids[yy, xx]
-        a = affines[tid]
-        # Pixel centres: fillConvexPoly covers the pixel whose centre lies inside.
-        px = xx.astype(np.float64)
-        py = yy.astype(np.float64)
-        map_x = np.full(ids.shape, -10.0, np.float32)
-        map_y = np.full(ids.shape, -10.0, np.float32)
-        map_x[yy, xx] = a[:, 0, 0] * px + a[:, 0, 1] * py + a[:, 0, 2]
-        map_y[yy, xx] = a[:, 1, 0] * px + a[:, 1, 1] * py + a[:, 1, 2]
+            cv2.fillConvexPoly(cx, pts[t], coef_x[t].tolist(), cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(cy, pts[t], coef_y[t].tolist(), cv2.LINE_8, _SHIFT)
+        gx, gy = _grid(w, h)
+        map_x = cx[..., 0] * gx + cx[..., 1] * gy + cx[..., 2]
+        map_y = cy[..., 0] * gx + cy[..., 1] * gy + cy[..., 2]
         rgba = cv2.remap(
             self.atlas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
         )
-        depth = np.full(ids.shape, -np.inf, np.float32)
-        depth[yy, xx] = tri_depth[tid]
-        return (x0, y0, x1, y1), rgba, depth
+        return rgba, np.ascontiguousarray(cx[..., 3])
+
+
+_GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel x and y coordinates (float32 (h, w) each), cached by size."""
+    key = (w, h)
+    if key not in _GRIDS:
+        if len(_GRIDS) > 8:
+            _GRIDS.clear()
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        _GRIDS[key] = (gx, gy)
+    return _GRIDS[key]
 
 
 def _dest_to_src(dest: np.ndarray, uv: np.ndarray, tris: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,10 +104,14 @@ class NumpyRenderer:
 
     def render(self, motion: Motion, frame: int) -> np.ndarray:
         inputs: FrameInputs = frame_inputs(self.scene, self.rigs, motion, frame, self.size)
-        layers = []
-        for person, (dest, depth) in zip(self.people, inputs.people, strict=True):
-            layers.append(person.draw(dest, depth, self.size))
-        return composite(inputs, layers)
+        box = people_box([dest for dest, _ in inputs.people], self.size)
+        if box is None:
+            return inputs.background.copy()
+        layers = [
+            person.draw(dest, depth, box)
+            for person, (dest, depth) in zip(self.people, inputs.people, strict=True)
+        ]
+        return composite(inputs, box, layers)
 
     def close(self) -> None:
         pass

@@ -68,7 +68,7 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
     textures[Part.BODY, ..., :3] = body_rgb
     textures[Part.BODY, ..., 3] = np.clip(body_alpha * 255 + 0.5, 0, 255).astype(np.uint8)
 
-    edge = max(6.0, fw / 5.0)
+    edge = max(6.0, fw / 3.5)
     verts, tris = mesh_mask(body_alpha, edge)
     weights = skin_body(verts, joints, layer.face, free=tuple(free))
     parts = [np.full(len(tris), Part.BODY, np.int8)]

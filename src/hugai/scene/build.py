@@ -76,7 +76,7 @@ def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> L
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = np.clip((vis - 0.35) * 4.0, 0.0, 1.0) * (1.0 - hidden)
+    known = ((vis > 0.6) & (hidden < 0.2)).astype(np.float32)
     rgb = push_pull(fg, known.astype(np.float32))
     return Layer(
         rgb=np.clip(rgb + 0.5, 0, 255).astype(np.uint8),

@@ -46,8 +46,9 @@ COOKIE = "hugai_client"
 SSE_POLL_SECONDS = 0.5
 
 Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
-                   Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
 
 
 def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
@@ -66,8 +67,12 @@ def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
         if pool is not None:
             pool.start()
         maintenance.start()
-        log.info("HugAI service: %s queue, %d in-process render worker(s), data in %s",
-                 app.state.queue, workers, settings.data_dir)
+        log.info(
+            "HugAI service: %s queue, %d in-process render worker(s), data in %s",
+            app.state.queue,
+            workers,
+            settings.data_dir,
+        )
         yield
         maintenance.stop()
         if pool is not None:
@@ -83,7 +88,8 @@ def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(ClientCookie)
     app.add_middleware(
-        BodyLimit, max_bytes=MAX_PHOTOS * settings.max_upload_bytes + 2**20,
+        BodyLimit,
+        max_bytes=MAX_PHOTOS * settings.max_upload_bytes + 2**20,
         photo_mb=settings.max_upload_mb,
     )
     _add_routes(app, settings)
@@ -93,7 +99,8 @@ def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
 
 # ---- dependencies --------------------------------------------------------------------------
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _caller(request: Request) -> Caller:
@@ -136,10 +143,14 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         return MeOut(
             caller=caller.name,
             plan=PlanOut(
-                name=p.name, videos_per_day=p.videos_per_day, max_size=p.max_size,
-                max_duration=p.max_duration, concurrent_jobs=p.concurrent_jobs,
+                name=p.name,
+                videos_per_day=p.videos_per_day,
+                max_size=p.max_size,
+                max_duration=p.max_duration,
+                concurrent_jobs=p.concurrent_jobs,
                 used_today=jobs.used_today(settings, caller.subject),
             ),
+            retention_hours=settings.retention_hours,
         )
 
     @app.post("/v1/detect", response_model=DetectOut, tags=["hugs"])
@@ -156,17 +167,20 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
     ) -> JobOut:
         """Start a hug video. Poll the job, follow its events, or get a webhook."""
         row = hugs.submit(
-            settings, caller, form, _uploads(photos), base_url=_base_url(request),
+            settings,
+            caller,
+            form,
+            _uploads(photos),
+            base_url=_base_url(request),
             publisher=request.app.state.publisher,
         )
         return JobOut.of(row)
 
     @app.get("/v1/hugs", response_model=JobListOut, tags=["hugs"])
-    def list_hugs(
-        caller: CallerDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-    ) -> JobListOut:
+    def list_hugs(caller: CallerDep, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> JobListOut:
         """Your own jobs, newest first."""
-        return JobListOut(items=[JobOut.of(r) for r in jobs.list_for(settings, caller.owner, limit)])
+        rows = jobs.list_for(settings, caller.owner, limit)
+        return JobListOut(items=[JobOut.of(r) for r in rows])
 
     @app.get("/v1/hugs/{job_id}", response_model=JobOut, tags=["hugs"])
     def get_hug(job_id: str, caller: CallerDep) -> JobOut:
@@ -179,9 +193,7 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         return Response(status_code=204)
 
     @app.get("/v1/hugs/{job_id}/video", tags=["hugs"], response_class=FileResponse)
-    def video(
-        job_id: str, caller: CallerDep, download: bool = False
-    ) -> FileResponse:
+    def video(job_id: str, caller: CallerDep, download: bool = False) -> FileResponse:
         """The MP4 (H.264); ``?download=1`` asks the browser to save it."""
         path = _result_file(settings, _checked(job_id), caller.owner, "video_file")
         return FileResponse(
@@ -196,8 +208,9 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
     def poster(job_id: str, caller: CallerDep) -> FileResponse:
         """A JPEG still from the middle of the video."""
         path = _result_file(settings, _checked(job_id), caller.owner, "poster_file")
-        return FileResponse(path, media_type="image/jpeg",
-                            headers={"Cache-Control": "private, max-age=3600"})
+        return FileResponse(
+            path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+        )
 
     @app.get("/v1/hugs/{job_id}/events", tags=["hugs"], response_class=StreamingResponse)
     async def events(job_id: str, request: Request, caller: CallerDep) -> StreamingResponse:
@@ -273,7 +286,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_exc(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _FRAMEWORK_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return JSONResponse(
-            {"code": code, "message": str(exc.detail)}, status_code=exc.status_code,
+            {"code": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
 
@@ -351,4 +365,3 @@ class BodyLimit:
             await self.app(scope, limited, send)
             return
         await self.app(scope, receive, send)
-

@@ -49,6 +49,12 @@ def worker_argv(concurrency: int, loglevel: str) -> list[Any]:
     for more."""
     pool = "solo" if concurrency == 1 else "prefork"
     return [
-        "worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--queues={TASK_QUEUE}",
-        f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        f"--queues={TASK_QUEUE}",
+        f"--loglevel={loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]

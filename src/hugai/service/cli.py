@@ -17,11 +17,18 @@ if TYPE_CHECKING:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option(
-    "--workers", type=click.IntRange(min=0), default=1, show_default=True,
+    "--workers",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
     help="Renders in this process at once; 0 = API only (renders run on `hugai worker`).",
 )
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the web page and the API (http://127.0.0.1:8000, API docs at /docs).
 
@@ -42,16 +49,26 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     if workers == 0 and not settings.redis_url:
         click.echo(
             "note: --workers 0 without HUGAI_REDIS_URL: jobs wait for `hugai worker` processes "
-            "sharing this database and HUGAI_DATA_DIR", err=True,
+            "sharing this database and HUGAI_DATA_DIR",
+            err=True,
         )
     uvicorn.run(create_app(settings, workers=workers), host=host, port=port, log_level=log_level)
 
 
 @click.command()
-@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Renders at once in this worker (1 = one process; more = a process pool).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Renders at once in this worker (1 = one process; more = a process pool).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
 def worker(concurrency: int, log_level: str) -> None:
     """Render jobs: from Celery on HUGAI_REDIS_URL, or, without it, straight from the database.
 
@@ -82,7 +99,7 @@ def worker(concurrency: int, log_level: str) -> None:
         signal.signal(sig, lambda *_: done.set())
     pool.start()
     maintenance.start()
-    click.echo(f"hugai worker: {concurrency} render(s) at once from {settings.effective_database_url}")
+    click.echo(f"hugai worker: {concurrency} render(s) at once, jobs from the database")
     done.wait()
     click.echo("hugai worker: stopping; running renders go back to the queue", err=True)
     pool.stop()
@@ -96,23 +113,33 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--name", required=True, help="Who the key is for (shown in lists).")
-@click.option("--plan", type=click.Choice(["free", "standard", "pro"]), default="free",
-              show_default=True)
+@click.option(
+    "--plan", type=click.Choice(["free", "standard", "pro"]), default="free", show_default=True
+)
 @click.option("--videos-per-day", type=click.IntRange(min=0), help="Override the plan's limit.")
 @click.option("--max-size", type=click.IntRange(min=240, max=2160), help="Override: short side.")
 @click.option("--max-duration", type=click.FloatRange(min=2, max=12), help="Override: seconds.")
 @click.option("--concurrent-jobs", type=click.IntRange(min=1), help="Override: jobs at once.")
 def keys_create(
-    name: str, plan: str, videos_per_day: int | None, max_size: int | None,
-    max_duration: float | None, concurrent_jobs: int | None,
+    name: str,
+    plan: str,
+    videos_per_day: int | None,
+    max_size: int | None,
+    max_duration: float | None,
+    concurrent_jobs: int | None,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again."""
     from hugai.service.keys import create_key
     from hugai.service.settings import get_settings
 
     row, key = create_key(
-        get_settings(), name, plan, videos_per_day=videos_per_day, max_size=max_size,
-        max_duration=max_duration, concurrent_jobs=concurrent_jobs,
+        get_settings(),
+        name,
+        plan,
+        videos_per_day=videos_per_day,
+        max_size=max_size,
+        max_duration=max_duration,
+        concurrent_jobs=concurrent_jobs,
     )
     click.echo(f"id:             {row.id}")
     click.echo(f"plan:           {row.plan} ({_limits(row)})")
@@ -132,8 +159,10 @@ def keys_list() -> None:
         click.echo("no keys yet; create one with `hugai keys create --name NAME`")
     for r in rows:
         revoked = f"revoked {_date(r.revoked_at)}" if r.revoked_at else "active"
-        click.echo(f"{r.id}  {r.name:<20} {r.plan:<9} {_limits(r):<40} "
-                   f"created {_date(r.created_at)}  {revoked}")
+        click.echo(
+            f"{r.id}  {r.name:<20} {r.plan:<9} {_limits(r):<40} "
+            f"created {_date(r.created_at)}  {revoked}"
+        )
 
 
 @keys.command("revoke")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Update, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from hugai.config import HugConfig
 from hugai.service import db, storage
@@ -55,9 +56,9 @@ def check_quota(settings: Settings, caller: Caller) -> None:
 def _check_quota(s: Any, caller: Caller, now: float) -> None:
     plan = caller.plan
     active = s.scalar(
-        select(func.count()).select_from(JobRow).where(
-            JobRow.subject == caller.subject, JobRow.status.in_(ACTIVE)
-        )
+        select(func.count())
+        .select_from(JobRow)
+        .where(JobRow.subject == caller.subject, JobRow.status.in_(ACTIVE))
     )
     if active >= plan.concurrent_jobs:
         raise QuotaExceeded(
@@ -166,7 +167,8 @@ def claim(settings: Settings, job_id: str, token: str) -> JobRow | None:
     """Take a queued job for rendering; None when another worker has it or it is gone."""
     t = db.now()
     with db.session(_url(settings)) as s:
-        n = s.execute(
+        n = _changed(
+            s,
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.status == QUEUED)
             .values(
@@ -177,17 +179,25 @@ def claim(settings: Settings, job_id: str, token: str) -> JobRow | None:
                 started_at=func.coalesce(JobRow.started_at, t),
                 stage=None,
                 progress=0.0,
-            )
-        ).rowcount
+            ),
+        )
         return s.get(JobRow, job_id) if n == 1 else None
 
 
-def _mine(job_id: str, token: str) -> Any:
+def _changed(s: Session, stmt: Update) -> int:
+    """Rows an UPDATE changed (how a conditional update tells whether it won)."""
+    return cast(CursorResult[Any], s.execute(stmt)).rowcount
+
+
+def _mine(job_id: str, token: str | None) -> Any:
     return (JobRow.id == job_id, JobRow.worker == token, JobRow.status == RUNNING)
 
 
 def renew(
-    settings: Settings, job_id: str, token: str, stage: str | None = None,
+    settings: Settings,
+    job_id: str,
+    token: str,
+    stage: str | None = None,
     progress: float | None = None,
 ) -> bool:
     """Extend the lease (and record progress); False when the job is no longer ours."""
@@ -197,7 +207,7 @@ def renew(
     if progress is not None:
         values["progress"] = progress
     with db.session(_url(settings)) as s:
-        return s.execute(update(JobRow).where(*_mine(job_id, token)).values(**values)).rowcount == 1
+        return _changed(s, update(JobRow).where(*_mine(job_id, token)).values(**values)) == 1
 
 
 def succeed(settings: Settings, job_id: str, token: str, result: dict[str, Any]) -> JobRow | None:
@@ -205,39 +215,53 @@ def succeed(settings: Settings, job_id: str, token: str, result: dict[str, Any])
 
 
 def fail(
-    settings: Settings, job_id: str, token: str, code: str, message: str, photo: int | None
+    settings: Settings,
+    job_id: str,
+    token: str | None,
+    code: str,
+    message: str,
+    photo: int | None,
 ) -> JobRow | None:
     return _finish(
-        settings, job_id, token, status=FAILED, error_code=code, error_message=message[:1000],
+        settings,
+        job_id,
+        token,
+        status=FAILED,
+        error_code=code,
+        error_message=message[:1000],
         error_photo=photo,
     )
 
 
-def _finish(settings: Settings, job_id: str, token: str, **values: Any) -> JobRow | None:
+def _finish(settings: Settings, job_id: str, token: str | None, **values: Any) -> JobRow | None:
     """Record the outcome if we still hold the job; the row, or None when it was not ours."""
     with db.session(_url(settings)) as s:
-        n = s.execute(
+        n = _changed(
+            s,
             update(JobRow)
             .where(*_mine(job_id, token))
-            .values(finished_at=db.now(), lease_until=None, **values)
-        ).rowcount
+            .values(finished_at=db.now(), lease_until=None, **values),
+        )
         return s.get(JobRow, job_id) if n == 1 else None
 
 
 def release(settings: Settings, job_id: str, token: str) -> bool:
     """Give a running job back to the queue without counting the attempt (a clean shutdown)."""
     with db.session(_url(settings)) as s:
-        return (
-            s.execute(
-                update(JobRow)
-                .where(*_mine(job_id, token))
-                .values(
-                    status=QUEUED, worker=None, lease_until=None, enqueued_at=db.now(),
-                    attempts=JobRow.attempts - 1, stage=None, progress=0.0,
-                )
-            ).rowcount
-            == 1
+        stmt = (
+            update(JobRow)
+            .where(*_mine(job_id, token))
+            .values(
+                status=QUEUED,
+                worker=None,
+                lease_until=None,
+                enqueued_at=db.now(),
+                attempts=JobRow.attempts - 1,
+                stage=None,
+                progress=0.0,
+            )
         )
+        return _changed(s, stmt) == 1
 
 
 def set_webhook_status(settings: Settings, job_id: str, status: str) -> None:
@@ -271,21 +295,32 @@ def reap(settings: Settings) -> Reaped:
     for job_id, token, attempts in lapsed:
         if attempts < settings.max_attempts:
             with db.session(_url(settings)) as s:
-                n = s.execute(
+                n = _changed(
+                    s,
                     update(JobRow)
                     .where(*_mine(job_id, token), JobRow.lease_until < t)
-                    .values(status=QUEUED, worker=None, lease_until=None, enqueued_at=t,
-                            stage=None, progress=0.0)
-                ).rowcount
-            if n == 1:
-                requeued.append(job_id)
+                    .values(
+                        status=QUEUED,
+                        worker=None,
+                        lease_until=None,
+                        enqueued_at=t,
+                        stage=None,
+                        progress=0.0,
+                    ),
+                )
+            if n != 1:
+                continue  # its worker renewed the lease meanwhile: alive after all
+            requeued.append(job_id)
         else:
             lost = WorkerLost(
                 f"the render stopped {attempts} times (its worker went away); please try again"
             )
             row = fail(settings, job_id, token, lost.code, lost.message, None)
-            if row is not None:
-                failed.append(row)
+            if row is None:
+                continue
+            failed.append(row)
+        if token is not None:  # the lost attempt's partial files
+            storage.delete_run(settings, job_id, token)
     with db.session(_url(settings)) as s:
         stale = list(
             s.scalars(

@@ -27,7 +27,7 @@ def create_key(
     settings: Settings, name: str, plan: str = "free", **overrides: float | int | None
 ) -> tuple[ApiKeyRow, str]:
     """A new key with ``plan``'s limits (any of them overridden); returns (row, the secret key)."""
-    limits = replace(PLANS[plan], **{k: v for k, v in overrides.items() if v is not None})
+    limits = replace(PLANS[plan], **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     key_id = secrets.token_hex(6)
     key = f"hug_{key_id}_{secrets.token_urlsafe(30)}"
     row = ApiKeyRow(

@@ -48,7 +48,8 @@ def overall_progress(stage: str, fraction: float) -> float:
 
 def load_engine(settings: Settings) -> Callable[..., Any]:
     module, _, func = settings.engine.partition(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+    engine: Callable[..., Any] = getattr(importlib.import_module(module), func)
+    return engine
 
 
 class _Heartbeat:
@@ -83,8 +84,11 @@ class _Heartbeat:
         deadline = db.now() + self.settings.job_timeout_seconds
         while not self.stop.wait(min(interval, PROGRESS_EVERY)):
             if db.now() > deadline:
-                log.error("job %s: over %ss, no longer renewing its lease", self.job_id,
-                          self.settings.job_timeout_seconds)
+                log.error(
+                    "job %s: over %ss, no longer renewing its lease",
+                    self.job_id,
+                    self.settings.job_timeout_seconds,
+                )
                 return
             try:
                 self.beat()
@@ -140,7 +144,10 @@ def run_job(settings: Settings, job_id: str, stop: threading.Event | None = None
 
 
 def _render(
-    settings: Settings, row: JobRow, token: str, out_dir: Path,
+    settings: Settings,
+    row: JobRow,
+    token: str,
+    out_dir: Path,
     progress: Callable[[str, float], None],
 ) -> JobRow | None:
     config = HugConfig(**row.options)
@@ -208,7 +215,10 @@ def notify(settings: Settings, row: JobRow) -> None:
         )
     if secret is None:
         return
-    payload = {"event": f"hug.{row.status}", "job": JobOut.of(row).model_dump(mode="json")}
+    payload: dict[str, object] = {
+        "event": f"hug.{row.status}",
+        "job": JobOut.of(row).model_dump(mode="json"),
+    }
     status = webhooks.deliver(
         row.callback_url,
         secret,

@@ -83,13 +83,11 @@ class JobOut(BaseModel):
             progress=round(row.progress, 3),
             options=row.options,
             photos=row.photo_names,
-            error=ErrorOut(code=row.error_code, message=row.error_message or "", photo=row.error_photo)
-            if row.error_code
-            else None,
+            error=_error(row),
             result=VideoOut(**row.result["video"]) if done and row.result else None,
             created_at=_dt(row.created_at),
-            started_at=_dt(row.started_at),
-            finished_at=_dt(row.finished_at),
+            started_at=_opt_dt(row.started_at),
+            finished_at=_opt_dt(row.finished_at),
             expires_at=_dt(row.expires_at),
             links=LinksOut(
                 job=base,
@@ -135,6 +133,7 @@ class PlanOut(BaseModel):
 class MeOut(BaseModel):
     caller: str = Field(description="anonymous, or the API key's name")
     plan: PlanOut
+    retention_hours: float = Field(description="Photos and videos are deleted this long after")
 
 
 class HealthOut(BaseModel):
@@ -142,5 +141,15 @@ class HealthOut(BaseModel):
     queue: Literal["local", "celery"]
 
 
-def _dt(t: float | None) -> datetime:
-    return datetime.fromtimestamp(t, UTC) if t is not None else None  # type: ignore[return-value]
+def _error(row: JobRow) -> ErrorOut | None:
+    if not row.error_code:
+        return None
+    return ErrorOut(code=row.error_code, message=row.error_message or "", photo=row.error_photo)
+
+
+def _dt(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def _opt_dt(t: float | None) -> datetime | None:
+    return None if t is None else _dt(t)

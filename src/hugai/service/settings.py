@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     sweep_interval_seconds: PositiveFloat = 60.0
     """How often the retention sweep and the reaper of lost jobs run."""
     lease_seconds: PositiveFloat = 60.0
-    """A running job's worker renews its lease every third of this; a lapsed lease = a lost worker."""
+    """A render renews its job's lease often; a lease not renewed this long = a lost worker."""
     max_attempts: PositiveInt = 2
     """Renders of a job started before it is failed with ``worker_lost``."""
     job_timeout_seconds: PositiveFloat = 900.0

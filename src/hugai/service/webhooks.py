@@ -67,7 +67,12 @@ def check_url(url: str, allow_private: bool) -> None:
 
 
 def deliver(
-    url: str, secret: str, payload: dict[str, object], *, timeout: float, attempts: int,
+    url: str,
+    secret: str,
+    payload: dict[str, object],
+    *,
+    timeout: float,
+    attempts: int,
     allow_private: bool,
 ) -> str:
     """POST the payload, retrying on failure; returns a short delivery status for the job row."""
