@@ -13,7 +13,7 @@ narrowing (a cheap stand-in for turning) and breathing. Heads and limbs are rigi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class _Person:
     hips: np.ndarray
     head_pivot: np.ndarray
     slide: float
-    breath_phase: float
+    breath_period: float
 
 
 def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motion:
@@ -108,10 +108,8 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
 
 
 def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
-    faces = [r.face for r in rigs]
+    """Per-person constants; the slide is chosen so the faces end ``FACE_GAP`` apart."""
     fw = float(np.mean([r.face_width for r in rigs]))
-    cx = [float((f[0] + f[2]) / 2) for f in faces]
-    gap = max(0.0, (cx[1] - cx[0]) - FACE_GAP * fw)
     out = []
     for i, r in enumerate(rigs):
         j = r.joints
@@ -119,19 +117,25 @@ def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
         hips = (j[Joint.L_HIP] + j[Joint.R_HIP]) / 2
         face_c = np.array([(r.face[0] + r.face[2]) / 2, (r.face[1] + r.face[3]) / 2])
         mouth = face_c + np.array([0.0, 0.25 * r.face_width])
-        side = 1.0 if i == 0 else -1.0
         out.append(
             _Person(
                 rig=r,
-                side=side,
+                side=1.0 if i == 0 else -1.0,
                 neck=neck.astype(np.float64),
                 hips=hips.astype(np.float64),
                 head_pivot=(neck + 0.55 * (mouth - neck)).astype(np.float64),
-                slide=side * gap / 2,
-                breath_phase=float(rng.uniform(0, 2 * math.pi)),
+                slide=0.0,
+                breath_period=float(rng.uniform(3.2, 4.0)),
             )
         )
-    return out
+    # Where the faces would end up with lean and tilt alone, then slide the rest of the way.
+    ends = []
+    for p in out:
+        head = _body_bones(p, _torso_map(p, APPROACH_END, 0.0, 1.0), APPROACH_END, 0.0, 1.0)[Bone.HEAD]
+        face_c = np.array([(p.rig.face[0] + p.rig.face[2]) / 2, (p.rig.face[1] + p.rig.face[3]) / 2])
+        ends.append(af.apply(head, face_c))
+    gap = max(0.0, float(ends[1][0] - ends[0][0]) - FACE_GAP * fw)
+    return [replace(p, slide=p.side * gap / 2) for p in out]
 
 
 def _squeeze(u: float) -> float:
@@ -148,7 +152,8 @@ def _torso_map(p: _Person, u: float, t: float, duration: float) -> np.ndarray:
     a = float(phase(u, STILL_END, APPROACH_END))
     sq = _squeeze(u)
     fw = p.rig.face_width
-    breath = 0.006 * math.sin(2 * math.pi * t / 3.6 + p.breath_phase) * (1 - 0.5 * a)
+    # Breathing starts from rest (frame 0 is the photo) and eases off as they embrace.
+    breath = 0.004 * (1 - math.cos(2 * math.pi * t / p.breath_period)) * (1 - 0.5 * a)
     narrow = 1.0 - NARROWING * a - 0.02 * sq
     pivot = np.array([p.neck[0], p.hips[1]])
     m = af.scale_about(narrow, 1.0 + breath, pivot)

@@ -1,0 +1,25 @@
+"""Fixtures of the service tests (the harness itself is ``service_harness``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from service_harness import PHOTOS, Proc
+
+
+@pytest.fixture(scope="session")
+def photos() -> Path:
+    if not PHOTOS.is_dir():
+        pytest.skip(f"{PHOTOS} is absent (real test photos)")
+    return PHOTOS
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Proc]]:
+    """Processes a test starts (servers, workers, Redis) are stopped after it, whatever happens."""
+    procs: list[Proc] = []
+    yield procs
+    for p in reversed(procs):
+        p.stop()

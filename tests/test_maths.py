@@ -1,0 +1,96 @@
+"""The exact maths: skinning, IK, joint limits, easing, affine helpers, hole filling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hugai.choreograph import affine as af
+from hugai.choreograph.easing import phase, smootherstep
+from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
+from hugai.rig.skin import blend_skin
+from hugai.scene.fill import push_pull
+
+
+def test_skinning_two_triangle_mesh_follows_one_bone_exactly() -> None:
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], np.float32)
+    weights = np.zeros((4, 2), np.float32)
+    weights[:, 1] = 1.0
+    bones = np.stack([af.identity(), af.rotate_about(math.pi / 2, np.array([0.0, 0.0]))])
+    out = blend_skin(square, weights, bones)
+    np.testing.assert_allclose(out, [[0, 0], [0, 10], [-10, 10], [-10, 0]], atol=1e-5)
+
+
+def test_skinning_blends_linearly_between_bones() -> None:
+    v = np.array([[4.0, 2.0]], np.float32)
+    bones = np.stack([af.translate(10, 0), af.translate(0, 20)])
+    out = blend_skin(v, np.array([[0.25, 0.75]], np.float32), bones)
+    np.testing.assert_allclose(out, [[4 + 2.5, 2 + 15]], atol=1e-5)
+
+
+@pytest.mark.parametrize("bend", [1.0, -1.0])
+def test_ik_reaches_a_reachable_target_and_keeps_bone_lengths(bend: float) -> None:
+    root = np.array([0.0, 0.0])
+    target = np.array([12.0, 5.0])
+    elbow, hand = two_bone_ik(root, target, 10.0, 8.0, bend)
+    np.testing.assert_allclose(hand, target, atol=1e-9)
+    assert np.linalg.norm(elbow - root) == pytest.approx(10.0)
+    assert np.linalg.norm(hand - elbow) == pytest.approx(8.0)
+    # The elbow is on the requested side of the root→target line (image coords, y down).
+    cross = (target[0] - root[0]) * (elbow[1] - root[1]) - (target[1] - root[1]) * (elbow[0] - root[0])
+    assert np.sign(cross) == bend
+
+
+def test_ik_out_of_reach_stops_short_along_the_line_without_stretching() -> None:
+    root = np.array([5.0, 5.0])
+    target = np.array([105.0, 5.0])
+    elbow, hand = two_bone_ik(root, target, 10.0, 8.0, 1.0)
+    assert np.linalg.norm(elbow - root) == pytest.approx(10.0)
+    assert np.linalg.norm(hand - elbow) == pytest.approx(8.0)
+    assert hand[1] == pytest.approx(5.0)
+    assert np.linalg.norm(hand - root) <= MAX_REACH * 18.0 + 1e-9
+
+
+def test_ik_respects_elbow_flexion_limits() -> None:
+    root = np.array([0.0, 0.0])
+    lo, hi = math.radians(15), math.radians(150)
+    for target in ([0.5, 0.0], [17.9, 0.0], [3.0, 4.0], [-6.0, 1.0]):
+        elbow, hand = two_bone_ik(root, np.array(target), 10.0, 8.0, 1.0, lo, hi)
+        assert lo - 1e-6 <= flexion(root, elbow, hand) <= hi + 1e-6
+
+
+def test_easing_is_monotone_with_flat_ends() -> None:
+    t = np.linspace(0, 1, 1001)
+    e = smootherstep(t)
+    assert e[0] == 0.0 and e[-1] == 1.0
+    assert np.all(np.diff(e) >= 0)
+    # Zero velocity at both ends: the first and last steps are far smaller than the middle one.
+    d = np.diff(e)
+    assert d[0] < 1e-6 and d[-1] < 1e-6 and d[500] > 1e-3
+    assert phase(0.2, 0.3, 0.6) == 0.0 and phase(0.7, 0.3, 0.6) == 1.0
+
+
+def test_rigid_segment_maps_joint_and_keeps_length() -> None:
+    a0, b0 = np.array([1.0, 2.0]), np.array([4.0, 6.0])
+    a1, b1 = np.array([10.0, 10.0]), np.array([10.0, 30.0])
+    m = af.rigid_segment(a0, b0, a1, b1)
+    np.testing.assert_allclose(af.apply(m, a0), a1, atol=1e-9)
+    moved = af.apply(m, b0)
+    assert np.linalg.norm(moved - a1) == pytest.approx(5.0)
+    np.testing.assert_allclose((moved - a1) / 5.0, [0.0, 1.0], atol=1e-9)
+    assert np.linalg.det(m[:, :2]) == pytest.approx(1.0)
+
+
+def test_push_pull_keeps_known_pixels_and_fills_holes_smoothly() -> None:
+    img = np.full((64, 64, 3), 100, np.uint8)
+    img[:, 32:] = 200
+    known = np.ones((64, 64), np.float32)
+    known[20:40, 24:40] = 0
+    img[20:40, 24:40] = 0  # garbage under the hole
+    out = push_pull(img, known)
+    np.testing.assert_array_equal(out[known == 1], img[known == 1])
+    hole = out[20:40, 24:40].astype(int)
+    assert hole.min() >= 95 and hole.max() <= 205  # only colours from around the hole
+    assert hole[:, 0].mean() < hole[:, -1].mean()  # left of the hole darker, like its surround
