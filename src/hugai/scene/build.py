@@ -127,9 +127,10 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         rgb = layer.rgb if i == 0 else match_light(layer.rgb, layer.visible, photo, photos[0])
         s = _fit_scale(person, photo, fw_target, face_y, hc)
         fx, fy = (float(v) for v in person.face_center)
-        target_x = wc / 2 + (-1 if i == 0 else 1) * 1.6 * fw_target
+        target_x = wc / 2 + (-1 if i == 0 else 1) * 1.8 * fw_target
         m = np.array([[s, 0, target_x - s * fx], [0, s, face_y - s * fy]], np.float32)
-        layers.append(_warp_layer(layer, rgb, m, (wc, hc)))
+        cut = float(person.alpha[-3:].max()) > 0.5
+        layers.append(_warp_layer(layer, rgb, m, (wc, hc), continue_down=cut))
 
     photo_canvas = base.astype(np.float32)
     for ly in layers:
@@ -155,7 +156,7 @@ def _fit_scale(person: Person, photo: Photo, fw_target: float, face_y: float, hc
     if float(person.alpha[-3:].max()) > 0.5:
         below = h - float(person.face_center[1])
         s = max(s, (hc - face_y) / max(below, 1.0))
-    return min(s, 1.6 * fw_target / max(person.face_width, 1.0))
+    return min(s, 1.25 * fw_target / max(person.face_width, 1.0))
 
 
 def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -167,8 +168,16 @@ def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])
 
 
-def _warp_layer(layer: Layer, rgb: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> Layer:
+def _warp_layer(
+    layer: Layer, rgb: np.ndarray, m: np.ndarray, size: tuple[int, int], continue_down: bool
+) -> Layer:
+    """The layer moved onto the canvas. A body cut off by its photo's bottom edge goes on down
+    to the canvas's bottom (its last rows repeated) rather than ending in mid-air."""
+    h = layer.alpha.shape[0]
+
     def warp(a: np.ndarray) -> np.ndarray:
+        if continue_down:
+            a = cv2.copyMakeBorder(a, 0, h, 0, 0, cv2.BORDER_REPLICATE)
         return cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
     s = float(m[0, 0])
