@@ -96,6 +96,33 @@ def make(
         click.echo(f"  contact sheet: {result.debug_sheet}")
 
 
+@cli.command()
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=Path("hug.mp4"), show_default=True,
+    help="Where to write the video.",
+)
+@click.option("--debug", "debug_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write a contact sheet into this folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def demo(output: Path, debug_dir: Path | None, quiet: bool) -> None:
+    """Render the bundled public-domain sample (two photos: Eileen Collins, Grace Hopper)."""
+    from importlib.resources import as_file, files
+
+    from hugai.pipeline import make_hug
+
+    samples = files("hugai") / "samples"
+    try:
+        with as_file(samples / "astronaut.jpg") as a, as_file(samples / "grace_hopper.jpg") as b:
+            t0 = time.perf_counter()
+            with _progress(quiet) as report:
+                result = make_hug([a, b], output, progress=report, debug_dir=debug_dir)
+    except HugError as exc:
+        click.echo(f"hugai: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    click.echo(f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
+               f"in {time.perf_counter() - t0:.1f} s")
+
+
 class _progress:
     """A rich progress bar with one row per stage (or nothing when quiet / not a terminal)."""
 
