@@ -172,6 +172,9 @@ class Scene:
     in_front: which layer is in front where the two overlap at rest, or None if they do not.
     blurred: uint8 (H, W, 3), the background with a depth-of-field blur (shown as the camera
         closes in); None to never blur.
+    rest_background: uint8 (H, W, 3), what is behind the people at frame 0: the photo itself
+        except under the people's soft masks (so frame 0 is the photo exactly); it dissolves
+        into ``background`` as they start to move. None: ``background`` from the start.
     """
 
     photo: np.ndarray
@@ -181,6 +184,7 @@ class Scene:
     notes: tuple[str, ...] = ()
     in_front: int | None = None
     blurred: np.ndarray | None = None
+    rest_background: np.ndarray | None = None
 
 
 class Bone(IntEnum):
@@ -257,6 +261,7 @@ class Motion:
     joints: float32 (F, 2, N_JOINTS, 2), the posed joints (canvas frame), for checks and sheets.
     camera: float32 (F, 2, 3), per frame the affine map canvas → output pixels.
     blur: float32 (F,), how far the background has gone to its depth-of-field blur, in [0, 1].
+    reveal: float32 (F,), how far the rest background has dissolved into the filled one.
     contact: float32 (F,), strength of the contact shadow where the two meet, in [0, 1].
     plan: lines saying who is in front and what each arm does, and why.
     """
@@ -266,6 +271,7 @@ class Motion:
     joints: np.ndarray
     camera: np.ndarray
     blur: np.ndarray
+    reveal: np.ndarray
     contact: np.ndarray
     plan: tuple[str, ...]
 

@@ -64,7 +64,10 @@ class Proc:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
-                self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                self.args,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         return self
@@ -120,14 +123,13 @@ class Server(Proc):
         return create_key(self.env, *options)
 
 
-def start_server(
-    tmp: Path, data_dir: Path | None = None, workers: int = 1, **env: str
-) -> Server:
+def start_server(tmp: Path, data_dir: Path | None = None, workers: int = 1, **env: str) -> Server:
     data_dir = data_dir or tmp / "data"
     port = free_port()
     server = Server(
-        args=hugai("serve", "--port", str(port), "--workers", str(workers), "--log-level",
-                   "warning"),
+        args=hugai(
+            "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"
+        ),
         env=service_env(data_dir, **env),
         log=tmp / f"server-{port}.log",
         port=port,
@@ -146,7 +148,11 @@ class ApiKey:
 def create_key(env: dict[str, str], *options: str) -> ApiKey:
     out = subprocess.run(
         hugai("keys", "create", "--name", "test", *options),
-        env=env, capture_output=True, text=True, check=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     fields = dict(re.findall(r"^([a-z ]+):\s+(\S+)", out, re.M))
     return ApiKey(fields["id"], fields["key"], fields["webhook secret"])
@@ -165,7 +171,9 @@ def submit(client: httpx.Client, *names: str, **form: Any) -> httpx.Response:
 
 
 def wait_job(
-    client: httpx.Client, job_id: str, until: tuple[str, ...] = ("succeeded", "failed"),
+    client: httpx.Client,
+    job_id: str,
+    until: tuple[str, ...] = ("succeeded", "failed"),
     timeout: float = 90.0,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout

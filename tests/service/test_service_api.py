@@ -1,4 +1,4 @@
-"""The API over real HTTP against ``hugai serve`` in a subprocess, rendering with the real engine."""
+"""The API over real HTTP against ``hugai serve`` in a subprocess, with the real engine."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import av
 import httpx
@@ -189,10 +189,17 @@ CASES: list[tuple[str, list[tuple[str, bytes, str]] | None, dict[str, str], int,
 ]
 
 
-@pytest.mark.parametrize(("what", "files", "form", "status", "code"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("what", "files", "form", "status", "code"), CASES, ids=[c[0] for c in CASES]
+)
 def test_submission_errors_have_a_stable_code(
-    server: Server, pro: ApiKey, what: str, files: list[Any] | None, form: dict[str, str],
-    status: int, code: str,
+    server: Server,
+    pro: ApiKey,
+    what: str,
+    files: list[Any] | None,
+    form: dict[str, str],
+    status: int,
+    code: str,
 ) -> None:
     data = {"consent": "true", "size": "240", "duration": "2", "fps": "12", **form}
     upload = [("photos", f) for f in (files if files is not None else [photo(COUPLE)])]
@@ -246,8 +253,9 @@ def test_keys_and_who_sees_what(server: Server) -> None:
     subprocess.run(hugai("keys", "revoke", a.id), env=server.env, check=True, capture_output=True)
     with server.client(a.key) as ca:
         assert error_of(ca.get("/v1/hugs")) == (401, "invalid_api_key")
-    bad = subprocess.run(hugai("keys", "revoke", "nosuchkey"), env=server.env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        hugai("keys", "revoke", "nosuchkey"), env=server.env, capture_output=True, text=True
+    )
     assert bad.returncode != 0 and "no such key" in bad.stderr
 
 
@@ -312,7 +320,8 @@ def test_uploads_lose_exif_and_gps_but_keep_their_orientation(server: Server, pr
     img.save(buf, "JPEG", exif=exif.tobytes(), quality=95)
     with server.client(pro.key) as c:
         r = c.post(
-            "/v1/hugs", data={"consent": "true", "size": "240", "duration": "2", "fps": "12"},
+            "/v1/hugs",
+            data={"consent": "true", "size": "240", "duration": "2", "fps": "12"},
             files=[("photos", ("gps.jpg", buf.getvalue(), "image/jpeg"))],
         )
         assert r.status_code == 202, r.text
@@ -351,7 +360,7 @@ def test_delete_stops_a_running_render(server: Server, pro: ApiKey) -> None:
 
 # ---- webhooks -------------------------------------------------------------------------------
 class _Hooks(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -365,7 +374,7 @@ class _Hooks(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hook_receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     handler = type("Hooks", (_Hooks,), {"received": received})
     httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -95,6 +95,7 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
     camera = _camera(scene, rigs, joints, times, duration, config)
     u = times / duration
     blur = phase(u, CAMERA_START, CAMERA_END).astype(np.float32)
+    reveal = phase(u, STILL_END, STILL_END + 0.15).astype(np.float32)
     contact = phase(u, STILL_END + 0.1, APPROACH_END).astype(np.float32)
     return Motion(
         bones=bones,
@@ -102,6 +103,7 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
         joints=joints,
         camera=camera,
         blur=blur,
+        reveal=reveal,
         contact=contact,
         plan=plan.lines(),
     )

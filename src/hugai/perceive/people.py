@@ -328,21 +328,27 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     pb = _drop_hijacked(b.pose, alpha_b, alpha_a)
     # Where a person's own mask goes on under the partner, inside the outline of what is seen
     # of them, their body is hidden there (masks also claim the partner's limbs beyond it).
-    hid_a = (np.minimum(_hard(a.alpha), alpha_b) * _hull(alpha_a)).astype(np.float32)
-    hid_b = (np.minimum(_hard(b.alpha), alpha_a) * _hull(alpha_b)).astype(np.float32)
+    hid_a = (np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)).astype(np.float32)
+    hid_b = (np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)).astype(np.float32)
     return (
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
     )
 
 
-def _hull(alpha: np.ndarray) -> np.ndarray:
-    """float32 (H, W): the convex hull of the solid part of a mask."""
-    pts = cv2.findNonZero((alpha > 0.5).astype(np.uint8))
-    out = np.zeros(alpha.shape, np.uint8)
-    if pts is not None:
-        cv2.fillConvexPoly(out, cv2.convexHull(pts), 1)
-    return out.astype(np.float32)
+def _closed(alpha: np.ndarray, face_width: float) -> np.ndarray:
+    """float32 (H, W): the solid part of a mask with gaps narrower than ~0.7 face closed.
+
+    A partner's arm across the body cuts the mask in two; closing joins the parts again, while
+    the space beside the body stays open (unlike a convex hull).
+    """
+    k = max(3, int(round(0.7 * face_width)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    solid = (alpha > 0.5).astype(np.uint8)
+    pad = k
+    padded = cv2.copyMakeBorder(solid, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[pad:-pad, pad:-pad]
+    return closed.astype(np.float32)
 
 
 def _hard(mask: np.ndarray) -> np.ndarray:

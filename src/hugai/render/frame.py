@@ -37,7 +37,7 @@ def frame_inputs(
     scene: Scene, rigs: tuple[Rig, Rig], motion: Motion, frame: int, size: tuple[int, int]
 ) -> FrameInputs:
     cam = motion.camera[frame].astype(np.float64)
-    bg = warp_background(scene, cam, float(motion.blur[frame]), size)
+    bg = warp_background(scene, cam, float(motion.blur[frame]), float(motion.reveal[frame]), size)
     people = []
     for i, rig in enumerate(rigs):
         bones = motion.bones[frame, i].astype(np.float64)
@@ -50,10 +50,17 @@ def frame_inputs(
     return FrameInputs(bg, tuple(people), float(motion.contact[frame]), max(1.0, 0.12 * fw))
 
 
-def warp_background(scene: Scene, cam: np.ndarray, blur: float, size: tuple[int, int]) -> np.ndarray:
+def warp_background(
+    scene: Scene, cam: np.ndarray, blur: float, reveal: float, size: tuple[int, int]
+) -> np.ndarray:
+    """The background seen through the camera: the rest background dissolving into the filled
+    one as the people start to move, then into its depth-of-field blur as the camera closes in."""
     flags = cv2.INTER_LINEAR
     border = cv2.BORDER_REFLECT101
     sharp = cv2.warpAffine(scene.background, cam, size, flags=flags, borderMode=border)
+    if scene.rest_background is not None and reveal < 1.0:
+        rest = cv2.warpAffine(scene.rest_background, cam, size, flags=flags, borderMode=border)
+        sharp = cv2.addWeighted(rest, 1.0 - reveal, sharp, reveal, 0.0)
     if scene.blurred is None or blur <= 0.0:
         return sharp
     soft = cv2.warpAffine(scene.blurred, cam, size, flags=flags, borderMode=border)

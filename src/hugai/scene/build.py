@@ -41,6 +41,7 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         crop=frame_crop(photo.shape, layers, config),
         in_front=perception.in_front,
         blurred=depth_of_field(background, max(a.face_width, b.face_width)),
+        rest_background=np.where((union > 0.02)[..., None], background, photo).astype(np.uint8),
     )
 
 
@@ -76,7 +77,7 @@ def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> L
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = ((vis > 0.6) & (hidden < 0.2)).astype(np.float32)
+    known = ((vis > 0.1) & (hidden < 0.2)).astype(np.float32)
     rgb = push_pull(fg, known.astype(np.float32))
     return Layer(
         rgb=np.clip(rgb + 0.5, 0, 255).astype(np.uint8),

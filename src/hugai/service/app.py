@@ -123,7 +123,8 @@ def _uploads(files: list[UploadFile]) -> list[Upload]:
 
 
 def _base_url(request: Request) -> str:
-    return str(request.base_url)
+    """Where this server is reached: ``HUGAI_PUBLIC_URL``, else the request's own URL."""
+    return _settings(request).public_url or str(request.base_url)
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -174,17 +175,19 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
             base_url=_base_url(request),
             publisher=request.app.state.publisher,
         )
-        return JobOut.of(row)
+        return JobOut.of(row, _base_url(request))
 
     @app.get("/v1/hugs", response_model=JobListOut, tags=["hugs"])
-    def list_hugs(caller: CallerDep, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> JobListOut:
+    def list_hugs(
+        request: Request, caller: CallerDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    ) -> JobListOut:
         """Your own jobs, newest first."""
         rows = jobs.list_for(settings, caller.owner, limit)
-        return JobListOut(items=[JobOut.of(r) for r in rows])
+        return JobListOut(items=[JobOut.of(r, _base_url(request)) for r in rows])
 
     @app.get("/v1/hugs/{job_id}", response_model=JobOut, tags=["hugs"])
-    def get_hug(job_id: str, caller: CallerDep) -> JobOut:
-        return JobOut.of(jobs.get(settings, _checked(job_id), caller.owner))
+    def get_hug(request: Request, job_id: str, caller: CallerDep) -> JobOut:
+        return JobOut.of(jobs.get(settings, _checked(job_id), caller.owner), _base_url(request))
 
     @app.delete("/v1/hugs/{job_id}", status_code=204, tags=["hugs"])
     def delete_hug(job_id: str, caller: CallerDep) -> Response:
@@ -232,7 +235,7 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
             except NotFound as exc:
                 yield f"event: gone\ndata: {json.dumps(http_error(exc)[1])}\n\n"
                 return
-            data = JobOut.of(row).model_dump_json()
+            data = JobOut.of(row, _base_url(request)).model_dump_json()
             if data != last:
                 last, quiet = data, 0.0
                 yield f"event: job\ndata: {data}\n\n"

@@ -103,7 +103,7 @@ def submit(
         config,
         [c.photo.name for c in cleaned],
         [c.jpeg for c in cleaned],
-        base_url=settings.public_url or base_url,
+        base_url=base_url,
         callback_url=form.callback_url,
     )
     publisher.submit(row.id)

@@ -217,7 +217,7 @@ def notify(settings: Settings, row: JobRow) -> None:
         return
     payload: dict[str, object] = {
         "event": f"hug.{row.status}",
-        "job": JobOut.of(row).model_dump(mode="json"),
+        "job": JobOut.of(row, row.base_url).model_dump(mode="json"),
     }
     status = webhooks.deliver(
         row.callback_url,

@@ -73,8 +73,9 @@ class JobOut(BaseModel):
     links: LinksOut
 
     @staticmethod
-    def of(row: JobRow) -> JobOut:
-        base = f"{row.base_url.rstrip('/')}/v1/hugs/{row.id}"
+    def of(row: JobRow, base_url: str) -> JobOut:
+        """The job as the API shows it, its links under ``base_url`` (the server's own URL)."""
+        base = f"{base_url.rstrip('/')}/v1/hugs/{row.id}"
         done = row.status == "succeeded"
         return JobOut(
             id=row.id,

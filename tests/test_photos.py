@@ -1,0 +1,128 @@
+"""Real photos, real models (../shared/photos; skipped cleanly when absent)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import photo
+
+from hugai import errors
+from hugai.choreograph import choreograph
+from hugai.config import HugConfig
+from hugai.load import load_photo
+from hugai.perceive.people import perceive
+from hugai.pipeline import _default_models
+from hugai.render import make_renderer
+from hugai.rig.build import build_rigs
+from hugai.scene.build import build_scene
+from hugai.types import Bone, Joint
+
+pytestmark = pytest.mark.integration
+
+TWO_PEOPLE = [
+    "A_prom_couple.jpg",
+    "A_obama_biden_collage.jpg",
+    "A_two_children_scanned.jpg",
+    "A_two_men_moving_truck.jpg",
+    "A_two_women_park_bench.jpg",
+    "A_ballroom_couple.jpg",
+    "A_older_couple_kitchen.jpg",
+]
+
+
+def _perceive(*names: str):  # type: ignore[no-untyped-def]
+    m = _default_models()
+    return perceive([load_photo(photo(n)) for n in names], m.finders, m.faces, m.pose)
+
+
+@pytest.mark.parametrize("name", TWO_PEOPLE)
+def test_both_people_found_with_plausible_keypoints(name: str) -> None:
+    per = _perceive(name)
+    left, right = per.people
+    assert left.face_center[0] < right.face_center[0]
+    for p in per.people:
+        pts, s = p.pose.points, p.pose.scores
+        x0, y0, x1, y1 = p.face
+        fw = x1 - x0
+        assert x0 - 0.3 * fw <= pts[Joint.NOSE][0] <= x1 + 0.3 * fw
+        assert y0 - 0.3 * fw <= pts[Joint.NOSE][1] <= y1 + 0.3 * fw
+        assert s[Joint.L_SHOULDER] > 0.5 and s[Joint.R_SHOULDER] > 0.5
+        assert pts[Joint.L_SHOULDER][1] > pts[Joint.NOSE][1]
+        assert pts[Joint.L_SHOULDER][0] > pts[Joint.R_SHOULDER][0]  # frontal: own left on image right
+        assert p.alpha[int(pts[Joint.NOSE][1]), int(pts[Joint.NOSE][0])] > 0.5
+    both = np.minimum(left.alpha, right.alpha) > 0.5
+    assert both.sum() < 0.02 * min(left.area, right.area)  # each pixel has one owner
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("D_no_person_coffee.png", errors.NoPeopleFound),
+        ("D_no_person_street.jpg", errors.NoPeopleFound),
+        ("D_from_behind_man_walking.jpg", errors.PersonFromBehind),
+        ("D_girl_hugging_dog.jpg", errors.OnlyOnePerson),
+        ("D_tiny_surfer.jpg", errors.NoPeopleFound),
+        ("B_grace_hopper.jpg", errors.OnlyOnePerson),
+    ],
+)
+def test_bad_photos_get_their_specific_error(name: str, error: type[errors.HugError]) -> None:
+    with pytest.raises(error, match=name):
+        _perceive(name)
+
+
+def test_groups_use_the_two_largest_near_the_centre_and_say_so() -> None:
+    per = _perceive("C_three_men_office.jpg")
+    assert any("3 people" in n for n in per.notes)
+
+
+CONFIG = HugConfig(duration=2.0, fps=12, size=240)
+
+
+@pytest.mark.parametrize("names", [("A_prom_couple.jpg",), ("A_obama_biden_collage.jpg",), ("B_astronaut_collins.png", "B_grace_hopper.jpg")])
+def test_render_keeps_faces_and_brings_the_two_together(names: tuple[str, ...]) -> None:
+    per = _perceive(*names)
+    scene = build_scene(per, CONFIG)
+    rigs = build_rigs(scene, CONFIG)
+    motion = choreograph(scene, rigs, CONFIG)
+    w, h = CONFIG.output_size(scene.photo.shape[1], scene.photo.shape[0])
+    renderer = make_renderer(scene, rigs, (w, h), backend="numpy")
+    frames = [renderer.render(motion, f) for f in range(motion.n_frames)]
+
+    # Frame 0 is the photo as taken, cropped to the output frame.
+    expected = cv2.warpAffine(scene.photo, motion.camera[0].astype(np.float64), (w, h), flags=cv2.INTER_LINEAR)
+    assert np.abs(frames[0].astype(int) - expected.astype(int)).mean() < 3.0
+
+    # Faces move only rigidly: each face, mapped back through its head bone and the camera,
+    # matches the photo's face in every frame.
+    for f in range(0, motion.n_frames, 4):
+        for i, rig in enumerate(rigs):
+            m = _compose(motion.camera[f], motion.bones[f, i, Bone.HEAD])
+            back = cv2.warpAffine(frames[f], m, (scene.photo.shape[1], scene.photo.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
+            x0, y0, x1, y1 = (int(v) for v in _shrink(rig.face, 0.15))
+            got = back[y0:y1, x0:x1].astype(int)
+            want = cv2.warpAffine(frames[0], motion.camera[0].astype(np.float64), (scene.photo.shape[1], scene.photo.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)[y0:y1, x0:x1].astype(int)
+            assert np.abs(got - want).mean() < 12.0, (f, i)
+
+    # The two end much closer (in face widths, so the camera's zoom does not count).
+    nose = motion.joints[:, :, Joint.NOSE]
+    fw = np.mean([r.face_width for r in rigs])
+    d0 = np.linalg.norm(nose[0, 0] - nose[0, 1]) / fw
+    d1 = np.linalg.norm(nose[-1, 0] - nose[-1, 1]) / fw
+    assert d1 < 0.75 * d0 and d1 < 2.3
+
+    # No black borders or holes: the frame edges look like the photo's, never pure black.
+    for fr in frames:
+        for edge in (fr[0], fr[-1], fr[:, 0], fr[:, -1]):
+            assert (edge.max(axis=-1) < 8).mean() < 0.5
+
+
+def _compose(cam: np.ndarray, bone: np.ndarray) -> np.ndarray:
+    a = np.vstack([cam.astype(np.float64), [0, 0, 1]])
+    b = np.vstack([bone.astype(np.float64), [0, 0, 1]])
+    return (a @ b)[:2]
+
+
+def _shrink(box: np.ndarray, by: float) -> np.ndarray:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return np.array([box[0] + by * w, box[1] + by * h, box[2] - by * w, box[3] - by * h])
