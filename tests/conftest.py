@@ -1,20 +1,11 @@
-"""Shared fixtures: the real photos folder (../shared/photos), skipped cleanly when absent."""
+"""Shared fixtures for the engine tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-PHOTOS = REPO.parent / "shared" / "photos"
-
-
-def photo(name: str) -> Path:
-    path = PHOTOS / name
-    if not path.exists():
-        pytest.skip(f"real test photos not available ({PHOTOS} is absent)")
-    return path
+from realphotos import PHOTOS
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import photo
+from realphotos import photo
 
 from hugai import errors
 from hugai.choreograph import choreograph

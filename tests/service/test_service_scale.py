@@ -1,0 +1,132 @@
+"""Scale-out: a real Redis, ``hugai serve --workers 0`` and two real ``hugai worker`` processes.
+One worker is killed (SIGKILL) mid-render; every job still finishes, and exactly once."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import redis
+from service_harness import Proc, free_port, hugai, start_server, submit, wait_job
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is absent"),
+]
+
+JOBS = 4
+
+
+def start_redis(tmp: Path) -> tuple[Proc, str]:
+    port = free_port()
+    proc = Proc(
+        args=[
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        env={},
+        log=tmp / "redis.log",
+    ).start()
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, proc.tail()
+            time.sleep(0.1)
+    client.close()
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+class Hooks:
+    """Counts webhook deliveries per job: a job that finished twice would be delivered twice."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        hooks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hooks.events.append((payload["job"]["id"], payload["event"]))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def rendered(log: Path) -> list[str]:
+    """Job ids a worker started rendering, from its log."""
+    return re.findall(r"job ([0-9a-f]{32}): rendering", log.read_text(errors="replace"))
+
+
+def test_a_killed_worker_loses_no_job(photos: Path, tmp_path: Path, procs: list[Proc]) -> None:
+    redis_proc, redis_url = start_redis(tmp_path)
+    procs.append(redis_proc)
+    server = start_server(tmp_path, workers=0, redis_url=redis_url)
+    procs.append(server)
+    workers = [
+        Proc(
+            hugai("worker", "--log-level", "info"), env=server.env, log=tmp_path / f"worker-{i}.log"
+        ).start()
+        for i in range(2)
+    ]
+    procs.extend(workers)
+    hooks = Hooks()
+    try:
+        key = server.key("--concurrent-jobs", "10")
+        with server.client(key.key) as c:
+            assert c.get("/healthz").json()["queue"] == "celery"
+            ids = [
+                submit(c, "A_prom_couple.jpg", duration=4, fps=24, callback_url=hooks.url).json()[
+                    "id"
+                ]
+                for _ in range(JOBS)
+            ]
+            # Kill worker 0 as soon as it is rendering a job (both workers are busy then).
+            deadline = time.monotonic() + 120
+            while not rendered(workers[0].log):
+                assert time.monotonic() < deadline, workers[0].tail()
+                time.sleep(0.1)
+            (victim,) = rendered(workers[0].log)
+            assert c.get(f"/v1/hugs/{victim}").json()["status"] == "running"
+            workers[0].kill()
+
+            for job_id in ids:
+                done = wait_job(c, job_id, timeout=180)
+                assert done["status"] == "succeeded", (done["error"], workers[1].tail())
+                # One render's output per job: the killed attempt left nothing behind.
+                assert len(list((server.data_dir / "jobs" / job_id).glob("run-*"))) == 1
+        assert victim in rendered(workers[1].log), "the lost job was rendered by the survivor"
+        time.sleep(2)  # a duplicate finish would be delivered by now
+        assert Counter(hooks.events) == {(job_id, "hug.succeeded"): 1 for job_id in ids}
+    finally:
+        hooks.close()
