@@ -62,6 +62,14 @@ class NoPeopleFound(InputError):
     http_status = 422
 
 
+class PeopleTooSmall(InputError):
+    """People were found, but too small in the frame to animate."""
+
+    code = "people_too_small"
+    exit_code = 11
+    http_status = 422
+
+
 class OnlyOnePerson(InputError):
     code = "only_one_person"
     exit_code = 8
@@ -96,6 +104,7 @@ ALL_ERRORS: tuple[type[HugError], ...] = (
     ImageTooLarge,
     ImageTooSmall,
     NoPeopleFound,
+    PeopleTooSmall,
     OnlyOnePerson,
     PersonFromBehind,
     OutputNotWritable,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from hugai.errors import NoPeopleFound, OnlyOnePerson, PersonFromBehind
+from hugai.errors import NoPeopleFound, OnlyOnePerson, PeopleTooSmall, PersonFromBehind
 from hugai.perceive.models import Candidate, CropPose, FaceFinder, PersonFinder, PoseEstimator
 from hugai.types import Joint, Perception, Person, Photo, Pose2D
 
@@ -119,6 +119,7 @@ def find_people(
     h, w = image.shape[:2]
     candidates = merge_candidates([c for f in finders for c in f.find(image)])
     people: list[Person] = []
+    too_small: list[float] = []
     for i, cand in enumerate(candidates):
         crop = _pose_crop(cand.box, w, h)
         # BlazePose locks on to the most prominent head in the crop: hide the other heads.
@@ -130,7 +131,10 @@ def find_people(
         frontal = face is not None or _shoulders_frontal(est)
         if face is None:
             face = face_from_pose(est)
-        if face is None or (face[2] - face[0]) < MIN_FACE_FRACTION * max(w, h):
+        if face is None:
+            continue
+        if (face[2] - face[0]) < MIN_FACE_FRACTION * max(w, h):
+            too_small.append(float(face[2] - face[0]))
             continue
         mask_sum = float(est.mask.sum())
         if mask_sum < 0.002 * w * h:
@@ -152,7 +156,16 @@ def find_people(
                 score=cand.score,
             )
         )
-    return dedupe(people)
+    people = dedupe(people)
+    if too_small and len(people) < 2:
+        need = int(np.ceil(MIN_FACE_FRACTION * max(w, h)))
+        raise PeopleTooSmall(
+            f"{photo.name}: found {len(people) + len(too_small)} people, but "
+            f"{'they are' if len(too_small) > 1 else 'one is'} too small in the frame (faces about "
+            f"{round(float(np.mean(too_small)))} pixels wide); use a closer photo where each face "
+            f"is at least {need} pixels wide"
+        )
+    return people
 
 
 def merge_candidates(cands: list[Candidate]) -> list[Candidate]:
@@ -316,8 +329,11 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     da = _skeleton_distance(a.pose, union.shape)
     db = _skeleton_distance(b.pose, union.shape)
     scale = max(a.face_width, b.face_width)
+    # Faces are their owner's above all (a limb keypoint can land on the partner's face).
     ca = (a.alpha + 0.05) * np.exp(-((da / scale) ** 2)) * (1.0 + 20.0 * _limb_band(a, scale))
     cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2)) * (1.0 + 20.0 * _limb_band(b, scale))
+    ca *= 1.0 + 1000.0 * _face_region(a)
+    cb *= 1.0 + 1000.0 * _face_region(b)
     own_a = ca / np.maximum(ca + cb, 1e-12)
     # Ownership is nearly binary: a pixel half-owned by both shows as a ghost once they move.
     own_a = np.clip((own_a - 0.5) * 6.0 + 0.5, 0.0, 1.0)
@@ -372,6 +388,15 @@ def _limb_band(person: Person, face_width: float) -> np.ndarray:
         for a, b in ((p[el], p[wr]), (p[wr], tip)):
             cv2.line(band, _pt(a), _pt(b), 1, width)
     return cv2.GaussianBlur(band.astype(np.float32), (0, 0), max(1.0, width / 4))
+
+
+def _face_region(person: Person) -> np.ndarray:
+    """float32 (H, W): 1 on an ellipse around the face box."""
+    out = np.zeros(person.alpha.shape, np.uint8)
+    x0, y0, x1, y1 = person.face
+    axes = (max(1, int(0.55 * (x1 - x0))), max(1, int(0.6 * (y1 - y0))))
+    cv2.ellipse(out, _pt(np.array([(x0 + x1) / 2, (y0 + y1) / 2])), axes, 0, 0, 360, 1, -1)
+    return out.astype(np.float32)
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
