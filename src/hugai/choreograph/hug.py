@@ -34,7 +34,7 @@ HEAD_TILT = math.radians(7.0)
 NARROWING = 0.10
 FACE_GAP = 1.7
 """Final horizontal distance between face centres, in mean face widths (~ one face apart)."""
-MAX_ZOOM = 1.35
+MAX_ZOOM = 1.8
 
 ARM_BONES = {
     Part.L_ARM: (Bone.L_UPPER_ARM, Bone.L_FOREARM, Bone.L_HAND),

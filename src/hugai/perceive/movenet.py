@@ -25,6 +25,7 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -38,7 +39,10 @@ __all__ = [
     "MultiPoseDetection",
     "decode",
     "letterbox",
+    "box_iou",
     "plan_input",
+    "suppress",
+    "zoom_window",
 ]
 
 DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "movenet_multipose.onnx"
@@ -67,6 +71,7 @@ COCO_KEYPOINTS: tuple[str, ...] = (
 _STRIDE = 32  # input sides must be multiples of this
 _MAX_PEOPLE = 6
 _ROW = 17 * 3 + 5  # 56 values per person
+_FLOOR = 0.05  # people kept between passes (before the final min_score)
 
 
 @dataclass(frozen=True)
@@ -206,11 +211,60 @@ def decode(
     return dets
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two x0, y0, x1, y1 boxes."""
+    ix = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])))
+    iy = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])))
+    inter = ix * iy
+    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def suppress(dets: Sequence[MultiPoseDetection], iou: float = 0.5) -> list[MultiPoseDetection]:
+    """Greedy non-maximum suppression: best first, drop any box overlapping a kept one > iou."""
+    keep: list[MultiPoseDetection] = []
+    for det in sorted(dets, key=lambda d: d.score, reverse=True):
+        if all(box_iou(det.box, k.box) <= iou for k in keep):
+            keep.append(det)
+    return keep
+
+
+def _shifted(det: MultiPoseDetection, dx: float, dy: float) -> MultiPoseDetection:
+    off = np.array([dx, dy], np.float32)
+    return MultiPoseDetection(
+        keypoints=(det.keypoints + off).astype(np.float32),
+        scores=det.scores,
+        box=(det.box + np.array([dx, dy, dx, dy], np.float32)).astype(np.float32),
+        score=det.score,
+    )
+
+
+def zoom_window(
+    boxes: Sequence[np.ndarray], image_height: int, image_width: int, margin: float = 0.25
+) -> tuple[int, int, int, int]:
+    """A square window x0, y0, x1, y1 (pixels) around the union of boxes, grown by margin of
+    its longer side on each side, shifted to lie inside the photo and clipped to it."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    x0, y0 = b[:, 0].min(), b[:, 1].min()
+    x1, y1 = b[:, 2].max(), b[:, 3].max()
+    side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
+    cw, ch = min(float(image_width), side), min(float(image_height), side)
+    wx0 = float(np.clip((x0 + x1 - cw) / 2, 0, image_width - cw))
+    wy0 = float(np.clip((y0 + y1 - ch) / 2, 0, image_height - ch))
+    return round(wx0), round(wy0), round(wx0 + cw), round(wy0 + ch)
+
+
 class MoveNetMultiPose:
     """MoveNet MultiPose Lightning on onnxruntime (CPU, 2 threads); the session loads lazily.
 
-    ``long_side``: the model input's longer side (a multiple of 32; 256 is what the model was
-    made for). ``min_score``: people scoring at or below it are dropped.
+    long_side: the model input's longer side (a multiple of 32; 256 is what the model was made
+        for), or several: the photo is then run at each and the people merged (non-maximum
+        suppression, IoU 0.5), which finds more people at one model run per size.
+    zoom: after the first pass, run again on a square window around the people found (score >=
+        ``zoom_seed``) when that window is at most half the photo, and let what it finds replace
+        the first pass's people inside it: splits embracing couples seen as one person and
+        sharpens people who are small in the frame. Costs one more run per size when it fires.
+    min_score: people scoring at or below it are dropped.
     Thread-safe: onnxruntime sessions may be run from several threads.
     """
 
@@ -218,17 +272,22 @@ class MoveNetMultiPose:
         self,
         model_path: Path | None = None,
         *,
-        long_side: int = 256,
+        long_side: int | Sequence[int] = 256,
+        zoom: bool = False,
         min_score: float = 0.2,
+        zoom_seed: float = 0.25,
         threads: int = 2,
     ) -> None:
         self.model_path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
         if not self.model_path.is_file():
             raise FileNotFoundError(f"MoveNet MultiPose model not found: {self.model_path}")
-        if long_side <= 0 or long_side % _STRIDE:
-            raise ValueError(f"long_side must be a positive multiple of {_STRIDE}, got {long_side}")
-        self.long_side = long_side
+        sides = (long_side,) if isinstance(long_side, int) else tuple(long_side)
+        if not sides or any(s <= 0 or s % _STRIDE for s in sides):
+            raise ValueError(f"long_side must be positive multiples of {_STRIDE}, got {long_side}")
+        self.long_sides: tuple[int, ...] = sides
+        self.zoom = zoom
         self.min_score = min_score
+        self.zoom_seed = zoom_seed
         self.threads = threads
         self._session: Any = None
         self._input_name = ""
@@ -251,17 +310,54 @@ class MoveNetMultiPose:
                     self._session = session
         return self._session
 
-    def run_raw(self, image: np.ndarray) -> tuple[np.ndarray, InputGeometry]:
+    def run_raw(self, image: np.ndarray, long_side: int = 256) -> tuple[np.ndarray, InputGeometry]:
         """The model's raw float32 [1, 6, 56] output for an RGB uint8 photo, and its geometry."""
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"expected RGB uint8 (H, W, 3), got {image.dtype} {image.shape}")
-        geometry = plan_input(image.shape[0], image.shape[1], self.long_side)
+        _check_image(image)
+        geometry = plan_input(image.shape[0], image.shape[1], long_side)
         tensor = letterbox(image, geometry).astype(np.int32)[None]
         session = self._get_session()
         (out,) = session.run(None, {self._input_name: tensor})
         return np.asarray(out, np.float32), geometry
 
+    def _one_pass(
+        self, image: np.ndarray, sides: Sequence[int] | None = None
+    ) -> list[MultiPoseDetection]:
+        sides = self.long_sides if sides is None else sides
+        dets: list[MultiPoseDetection] = []
+        for side in sides:
+            out, geometry = self.run_raw(image, side)
+            dets += decode(out, geometry, _FLOOR)
+        return suppress(dets) if len(sides) > 1 else dets
+
     def detect(self, image: np.ndarray) -> list[MultiPoseDetection]:
         """People in an RGB uint8 (H, W, 3) photo, best first, score above ``min_score``."""
-        out, geometry = self.run_raw(image)
-        return decode(out, geometry, self.min_score)
+        _check_image(image)
+        dets = self._one_pass(image)
+        if self.zoom:
+            dets = self._zoomed(image, dets)
+        return [d for d in dets if d.score > self.min_score]
+
+    def _zoomed(
+        self, image: np.ndarray, dets: list[MultiPoseDetection]
+    ) -> list[MultiPoseDetection]:
+        seeds = [d.box for d in dets if d.score >= self.zoom_seed]
+        if not seeds:
+            return dets
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = zoom_window(seeds, h, w)
+        if (x1 - x0) * (y1 - y0) > 0.5 * h * w or min(x1 - x0, y1 - y0) < _STRIDE:
+            return dets
+        # No upscaling past the window's own pixels (it blurs people): sizes up to its long side.
+        sides = [s for s in self.long_sides if s <= max(x1 - x0, y1 - y0)] or [min(self.long_sides)]
+        inner = self._one_pass(np.ascontiguousarray(image[y0:y1, x0:x1]), sides)
+        merged = [_shifted(d, x0, y0) for d in inner]
+        for d in dets:
+            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+            if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+                merged.append(d)
+        return suppress(merged)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or image.size == 0:
+        raise ValueError(f"expected RGB uint8 (H, W, 3), got {image.dtype} {image.shape}")

@@ -89,14 +89,26 @@ def perceive(
 
 
 def who_is_in_front(a: Person, b: Person) -> int | None:
-    """The person owning most of the pixels both could be, or None when they barely overlap."""
+    """Which of two overlapping people is nearer the camera, or None when they do not overlap.
+
+    Masks alone are unreliable here (each crop's mask also claims the partner), so the photo's
+    geometry decides unless the occlusion evidence is lopsided: the nearer person's face is
+    lower in the frame and larger.
+    """
     if a.occluded is None or b.occluded is None:
         return None
     hidden_a = float(a.occluded.sum())
     hidden_b = float(b.occluded.sum())
-    if max(hidden_a, hidden_b) < 0.02 * min(a.area, b.area):
+    touching = np.minimum(cv2.dilate(a.alpha, np.ones((5, 5), np.uint8)), b.alpha).sum()
+    if max(hidden_a, hidden_b) < 0.02 * min(a.area, b.area) and touching < 1.0:
         return None
-    return 1 if hidden_a > hidden_b else 0
+    if hidden_a > 4 * hidden_b and hidden_a > 0.03 * a.area:
+        return 1
+    if hidden_b > 4 * hidden_a and hidden_b > 0.03 * b.area:
+        return 0
+    fw = (a.face_width + b.face_width) / 2
+    near_a = (a.face_width - b.face_width) / fw + 0.5 * float(a.face_center[1] - b.face_center[1]) / fw
+    return 0 if near_a >= 0 else 1
 
 
 def _require_frontal(person: Person, photo: Photo) -> None:

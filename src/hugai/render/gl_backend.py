@@ -82,8 +82,8 @@ uniform float u_last_part;
 noperspective in vec2 v_uv;
 flat in float v_depth;
 flat in vec4 v_box;
-layout(location = 0) out vec4 f_rgba;
-layout(location = 1) out vec2 f_depth;   // (depth, 1 = covered)
+// Both halves carry the same value; the colour mask keeps this person's half (see _PACKING).
+out uvec4 f_people;
 void main() {
     vec2 p = gl_FragCoord.xy - 0.5;
     if (any(lessThan(p, v_box.xy)) || any(greaterThan(p, v_box.zw))) discard;
@@ -91,8 +91,23 @@ void main() {
     // neighbouring rows of the stack, so bilinear lookups across a seam match the stack.
     float part = clamp(floor(v_uv.y / u_part_size.y), 0.0, u_last_part);
     vec2 local = vec2(v_uv.x, v_uv.y - part * u_part_size.y) + 1.0;
-    f_rgba = texture(u_parts, vec3((local + 0.5) / (u_part_size + 2.0), part));
-    f_depth = vec2(v_depth, 1.0);
+    vec4 c = texture(u_parts, vec3((local + 0.5) / (u_part_size + 2.0), part));
+    uvec4 b = uvec4(clamp(c, 0.0, 1.0) * 255.0 + 0.5);   // what an RGBA8 target would store
+    uint rgba = b.r | (b.g << 8) | (b.b << 16) | (b.a << 24);
+    uint depth = floatBitsToUint(v_depth);
+    depth = depth == 0u ? 0x80000000u : depth;   // 0 means "not covered"; -0.0 == 0.0
+    f_people = uvec4(rgba, depth, rgba, depth);
+}
+"""
+
+_PACKING = """
+// The people image, RGBA32UI: (RGBA8 of person 0, depth bits of person 0, the same for person 1),
+// cleared to 0 = not covered (depth -inf, as numpy's empty pixels).
+vec4 unpack_rgba(uint v) {
+    return vec4(float(v & 255u), float((v >> 8) & 255u), float((v >> 16) & 255u), float(v >> 24));
+}
+float unpack_depth(uint v) {
+    return v == 0u ? -3.0e38 : uintBitsToFloat(v);
 }
 """
 
@@ -107,30 +122,30 @@ void main() {
 
 _NEAR_ALPHA_FRAGMENT = """
 #version 330
-uniform sampler2D u_rgba0;
-uniform sampler2D u_rgba1;
-uniform sampler2D u_depth0;
-uniform sampler2D u_depth1;
-uniform int u_factor;
+uniform usampler2D u_people;
+uniform int u_factor;      // one small pixel per factor x factor output pixels
+uniform int u_samples;     // per axis, every factor / samples output pixels
 uniform ivec2 u_size;      // output size
 out float f_alpha;
+%s
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * u_factor;
-    ivec2 end = min(base + u_factor, u_size);
     float sum = 0.0;
-    for (int y = base.y; y < end.y; ++y) {
-        for (int x = base.x; x < end.x; ++x) {
-            ivec2 q = ivec2(x, y);
-            vec2 d0 = texelFetch(u_depth0, q, 0).rg;
-            vec2 d1 = texelFetch(u_depth1, q, 0).rg;
-            float z0 = d0.g > 0.5 ? d0.r : -3.0e38;
-            float z1 = d1.g > 0.5 ? d1.r : -3.0e38;
-            sum += z0 >= z1 ? texelFetch(u_rgba0, q, 0).a : texelFetch(u_rgba1, q, 0).a;
+    float n = 0.0;
+    for (int j = 0; j < u_samples; ++j) {
+        for (int i = 0; i < u_samples; ++i) {
+            ivec2 q = base + (ivec2(i, j) * 2 + 1) * u_factor / (2 * u_samples);
+            if (q.x < u_size.x && q.y < u_size.y) {
+                uvec4 v = texelFetch(u_people, q, 0);
+                bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
+                sum += float((first_near ? v.r : v.b) >> 24);
+                n += 1.0;
+            }
         }
     }
-    f_alpha = sum / float((end.x - base.x) * (end.y - base.y));
+    f_alpha = n > 0.0 ? sum / (255.0 * n) : 0.0;
 }
-"""
+""" % _PACKING
 
 _BLUR_FRAGMENT = """
 #version 330
@@ -159,22 +174,23 @@ void main() {
 """ % (_MAX_TAPS + 1)
 
 _COMPOSITE_FRAGMENT = """
-#version 330
+// Specialised per frame by #defines (llvmpipe runs both sides of a branch, even a uniform one):
+// SHARP (the filled background), REST (dissolving from the rest background), SOFT (the
+// depth-of-field blurred one), SHADOW (the contact shadow).
 uniform sampler2D u_background;
+uniform sampler2D u_rest;
 uniform sampler2D u_blurred;
 uniform vec2 u_canvas;       // (width, height) of the background
 uniform mat2 u_cam_inv;      // output pixels -> canvas pixels: src = u_cam_inv * (p - u_cam_t)
 uniform vec2 u_cam_t;
-uniform float u_blur;        // 0: sharp only, 1: blurred only, between: mixed
-uniform sampler2D u_rgba0;
-uniform sampler2D u_rgba1;
-uniform sampler2D u_depth0;
-uniform sampler2D u_depth1;
+uniform float u_reveal;      // rest background -> filled background
+uniform float u_blur;        // sharp -> blurred
+uniform usampler2D u_people;
 uniform sampler2D u_shadow;
 uniform vec2 u_shadow_scale; // 1 / (factor * small size)
 uniform float u_shadow_k;    // CONTACT_SHADOW * contact
 out vec4 f_color;
-
+%s
 vec3 warped(sampler2D image, vec2 src) {
     // BORDER_REFLECT101 mirrors about the edge texel centres, and bilinear interpolation is
     // symmetric about any texel centre, so mirroring the coordinate gives OpenCV's lookup.
@@ -187,33 +203,33 @@ vec3 warped(sampler2D image, vec2 src) {
 void main() {
     vec2 p = gl_FragCoord.xy - 0.5;
     vec2 src = u_cam_inv * (p - u_cam_t);
-    vec3 bg;
-    if (u_blur <= 0.0) {
-        bg = warped(u_background, src);
-    } else if (u_blur >= 1.0) {
-        bg = warped(u_blurred, src);
-    } else {   // cv2.addWeighted, rounded to uint8
-        bg = floor(warped(u_background, src) * (1.0 - u_blur) + warped(u_blurred, src) * u_blur + 0.5);
-    }
-    ivec2 q = ivec2(gl_FragCoord.xy);
-    vec4 c0 = texelFetch(u_rgba0, q, 0);
-    vec4 c1 = texelFetch(u_rgba1, q, 0);
-    vec2 d0 = texelFetch(u_depth0, q, 0).rg;
-    vec2 d1 = texelFetch(u_depth1, q, 0).rg;
-    float z0 = d0.g > 0.5 ? d0.r : -3.0e38;
-    float z1 = d1.g > 0.5 ? d1.r : -3.0e38;
-    bool first_near = z0 >= z1;
-    vec4 near = first_near ? c0 : c1;
-    vec4 far = first_near ? c1 : c0;
-    vec3 far_rgb = far.rgb * 255.0;
-    if (u_shadow_k > 0.0) {
-        far_rgb *= 1.0 - u_shadow_k * texture(u_shadow, gl_FragCoord.xy * u_shadow_scale).r;
-    }
-    vec3 outc = far_rgb * far.a + bg * (1.0 - far.a);
-    outc = near.rgb * 255.0 * near.a + outc * (1.0 - near.a);
+    vec3 bg;   // frame.warp_background, each cv2.addWeighted rounded to uint8
+#if SHARP
+    bg = warped(u_background, src);
+#if REST
+    bg = floor(warped(u_rest, src) * (1.0 - u_reveal) + bg * u_reveal + 0.5);
+#endif
+#if SOFT
+    bg = floor(bg * (1.0 - u_blur) + warped(u_blurred, src) * u_blur + 0.5);
+#endif
+#else
+    bg = warped(u_blurred, src);
+#endif
+    uvec4 v = texelFetch(u_people, ivec2(gl_FragCoord.xy), 0);
+    bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
+    vec4 near = unpack_rgba(first_near ? v.r : v.b);
+    vec4 far = unpack_rgba(first_near ? v.b : v.r);
+    float near_a = near.a / 255.0;
+    float far_a = far.a / 255.0;
+    vec3 far_rgb = far.rgb;
+#if SHADOW
+    far_rgb *= 1.0 - u_shadow_k * texture(u_shadow, gl_FragCoord.xy * u_shadow_scale).r;
+#endif
+    vec3 outc = far_rgb * far_a + bg * (1.0 - far_a);
+    outc = near.rgb * near_a + outc * (1.0 - near_a);
     f_color = vec4(clamp(outc, 0.0, 255.0) / 255.0, 1.0);
 }
-"""
+""" % _PACKING
 
 
 def posed_people(
@@ -261,63 +277,68 @@ def _triangle_vertices(
 
     Columns: x, y (output pixels), u, v (stacked atlas pixels), depth, box x0, y0, x1, y1.
     """
-    p = dest[triangles]  # (T, 3, 2)
-    d = np.ones((len(triangles), 3, 3))
-    d[:, :2, :] = p.transpose(0, 2, 1)
-    det = np.linalg.det(d)
-    ok = np.abs(det) > 1e-6
-    p, d = p[ok], d[ok]
-    s = uv[triangles[ok]].transpose(0, 2, 1)  # (T, 2, 3)
-    affine = s @ np.linalg.inv(d)  # (T, 2, 3), output pixels -> atlas pixels
+    x = dest[triangles, 0]  # (T, 3)
+    y = dest[triangles, 1]
+    ex1, ey1 = x[:, 1] - x[:, 0], y[:, 1] - y[:, 0]
+    ex2, ey2 = x[:, 2] - x[:, 0], y[:, 2] - y[:, 0]
+    det = ex1 * ey2 - ex2 * ey1
+    ok = np.abs(det) > 1e-6  # numpy_backend's test, on the same determinant
+    if not ok.all():
+        x, y, ex1, ey1, ex2, ey2, det = (a[ok] for a in (x, y, ex1, ey1, ex2, ey2, det))
+    u = uv[triangles[ok], 0]
+    v = uv[triangles[ok], 1]
+    # The linear part of the output -> atlas map: [du1 du2; dv1 dv2] @ inverse([ex1 ex2; ey1 ey2]).
+    du1, du2 = u[:, 1] - u[:, 0], u[:, 2] - u[:, 0]
+    dv1, dv2 = v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]
+    jux = ((du1 * ey2 - du2 * ey1) / det)[:, None]
+    juy = ((du2 * ex1 - du1 * ex2) / det)[:, None]
+    jvx = ((dv1 * ey2 - dv2 * ey1) / det)[:, None]
+    jvy = ((dv2 * ex1 - dv1 * ex2) / det)[:, None]
 
-    q = np.round(p * _SUBPIXEL) / _SUBPIXEL
-    edge = np.roll(q, -1, axis=1) - q  # edge i runs from vertex i to vertex i + 1
-    normal = np.stack([edge[..., 1], -edge[..., 0]], axis=-1)
-    centroid = q.mean(axis=1, keepdims=True)
-    inward = np.einsum("tij,tij->ti", normal, centroid - q) > 0
-    normal[inward] *= -1.0
-    length = np.linalg.norm(normal, axis=-1, keepdims=True)
-    normal = normal / np.maximum(length, 1e-12)
-    offset = 0.5 * np.abs(normal).max(axis=-1)  # (T, 3)
+    qx = np.round(x * _SUBPIXEL) / _SUBPIXEL
+    qy = np.round(y * _SUBPIXEL) / _SUBPIXEL
+    # Edge i runs from vertex i to i + 1; its outward unit normal and how far it moves out.
+    sx = np.roll(qx, -1, axis=1) - qx
+    sy = np.roll(qy, -1, axis=1) - qy
+    turn = np.sign(sx[:, 0] * sy[:, 1] - sy[:, 0] * sx[:, 1])[:, None]
+    nx, ny = sy * turn, -sx * turn
+    length = np.maximum(np.hypot(nx, ny), 1e-12)
+    nx, ny = nx / length, ny / length
+    off = 0.5 * np.maximum(np.abs(nx), np.abs(ny))
     # Vertex i lies on edges i - 1 and i: move it to where the two moved edges meet.
-    n_prev = np.roll(normal, 1, axis=1)
-    o_prev = np.roll(offset, 1, axis=1)
-    a = np.stack([n_prev, normal], axis=-2)  # (T, 3, 2, 2)
-    b = np.stack([o_prev, offset], axis=-1)  # (T, 3, 2)
-    det2 = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
-    safe = np.abs(det2) > 1e-9
-    det2 = np.where(safe, det2, 1.0)
-    shift = np.stack(
-        [
-            (b[..., 0] * a[..., 1, 1] - b[..., 1] * a[..., 0, 1]) / det2,
-            (a[..., 0, 0] * b[..., 1] - a[..., 1, 0] * b[..., 0]) / det2,
-        ],
-        axis=-1,
-    )
-    shift = np.where(safe[..., None], shift, 0.0)
+    px, py, po = np.roll(nx, 1, axis=1), np.roll(ny, 1, axis=1), np.roll(off, 1, axis=1)
+    cross = px * ny - py * nx
+    safe = np.abs(cross) > 1e-9
+    cross = np.where(safe, cross, 1.0)
+    mx = np.where(safe, (po * ny - off * py) / cross, 0.0)
+    my = np.where(safe, (px * off - nx * po) / cross, 0.0)
     # A needle's mitre can reach far; the box below trims it, so cap it to keep it cheap.
-    norm = np.linalg.norm(shift, axis=-1, keepdims=True)
-    shift *= np.minimum(1.0, 4.0 / np.maximum(norm, 1e-12))
-    wide = q + shift
+    cap = np.minimum(1.0, 4.0 / np.maximum(np.hypot(mx, my), 1e-12))
+    wx = qx + mx * cap
+    wy = qy + my * cap
 
-    out = np.empty((len(p), 3, _FLOATS_PER_VERTEX), np.float32)
-    out[..., 0:2] = wide
-    out[..., 2:4] = np.einsum("tij,tvj->tvi", affine[..., :2], wide) + affine[:, None, :, 2]
+    out = np.empty((len(x), 3, _FLOATS_PER_VERTEX), np.float32)
+    out[..., 0] = wx
+    out[..., 1] = wy
+    out[..., 2] = u + jux * (wx - x) + juy * (wy - y)
+    out[..., 3] = v + jvx * (wx - x) + jvy * (wy - y)
     out[..., 4] = tri_depth[ok][:, None]
     # OpenCV's scanlines run from round(min y) to round(max y), spans likewise in x.
-    lo = np.floor(q.min(axis=1) + 0.5)
-    hi = np.floor(q.max(axis=1) + 0.5)
-    out[..., 5:7] = lo[:, None, :]
-    out[..., 7:9] = hi[:, None, :]
+    out[..., 5] = np.floor(qx.min(axis=1) + 0.5)[:, None]
+    out[..., 6] = np.floor(qy.min(axis=1) + 0.5)[:, None]
+    out[..., 7] = np.floor(qx.max(axis=1) + 0.5)[:, None]
+    out[..., 8] = np.floor(qy.max(axis=1) + 0.5)[:, None]
     return out.reshape(-1, _FLOATS_PER_VERTEX)
 
 
-def shadow_plan(sigma: float) -> tuple[int, float, np.ndarray]:
-    """How to blur the shadow: (factor k, sigma on the k× smaller image, half kernel weights).
+def shadow_plan(sigma: float) -> tuple[int, int, np.ndarray]:
+    """How to blur the shadow: (factor k, samples per axis, half kernel weights).
 
-    A k-box average (variance (k²-1)/12), a Gaussian of sigma s on the small image (variance
-    s²k²) and bilinear upsampling (a tent, variance k²/6) together match ``cv2.GaussianBlur``'s
-    variance sigma². The kernel's half-width follows OpenCV's rule for float images (4 sigma).
+    The nearer alpha is averaged over k×k output pixels (sampled every other pixel), blurred on
+    the k× smaller image and upsampled bilinearly. The box (variance (k²-1)/12), the small
+    Gaussian (variance s²k²) and the upsampling tent (variance k²/6) together match the variance
+    sigma² of ``cv2.GaussianBlur``; the kernel's half-width follows OpenCV's rule for float
+    images (4 sigma).
     """
     k = int(min(8, max(1, math.floor(sigma / 3.0))))
     if k == 1:
@@ -329,13 +350,13 @@ def shadow_plan(sigma: float) -> tuple[int, float, np.ndarray]:
     t = np.arange(radius + 1, dtype=np.float64)
     w = np.exp(-0.5 * (t / small) ** 2)
     w /= w[0] + 2.0 * w[1:].sum()
-    return k, small, w.astype(np.float32)
+    return k, (k + 1) // 2, w.astype(np.float32)
 
 
 class _Person:
-    """A person's parts as a texture array (uploaded once) and their framebuffer at output size."""
+    """A person's parts as a texture array (uploaded once) and a buffer for the posed mesh."""
 
-    def __init__(self, ctx: Any, rig: Rig, size: tuple[int, int], max_size: int, max_layers: int):
+    def __init__(self, ctx: Any, rig: Rig, max_size: int, max_layers: int) -> None:
         import moderngl
 
         parts, h, w, _ = rig.textures.shape
@@ -349,7 +370,7 @@ class _Person:
         framed[:, 1 : h + 1, 1 : w + 1] = tex
         framed[1:, 0, 1 : w + 1] = tex[:-1, h - 1]  # the previous part's last row
         framed[:-1, h + 1, 1 : w + 1] = tex[1:, 0]  # the next part's first row
-        self.parts = ctx.texture_array((w + 2, h + 2, parts), 4, np.ascontiguousarray(framed))
+        self.parts = ctx.texture_array((w + 2, h + 2, parts), 4, framed.tobytes())
         self.parts.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self.parts.repeat_x = False
         self.parts.repeat_y = False
@@ -357,17 +378,11 @@ class _Person:
         self.last_part = float(parts - 1)
         self.uv = atlas_uv(rig)
         self.triangles = rig.triangles.astype(np.int64)
-        self.capacity = 3 * len(rig.triangles)
-        self.vbo = ctx.buffer(reserve=max(1, self.capacity) * _FLOATS_PER_VERTEX * 4, dynamic=True)
-        self.rgba = ctx.texture(size, 4)
-        self.depth = ctx.texture(size, 2, dtype="f4")
-        for t in (self.rgba, self.depth):
-            t.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        self.fbo = ctx.framebuffer(color_attachments=[self.rgba, self.depth])
+        self.vbo = ctx.buffer(reserve=max(1, 3 * len(rig.triangles)) * _FLOATS_PER_VERTEX * 4)
 
     def release(self) -> None:
-        for obj in (self.fbo, self.rgba, self.depth, self.vbo, self.parts):
-            obj.release()
+        self.vbo.release()
+        self.parts.release()
 
 
 class GLRenderer:
@@ -383,6 +398,8 @@ class GLRenderer:
         width, height = int(size[0]), int(size[1])
         if width < 1 or height < 1:
             raise RenderError(f"output size {size!r}: width and height must be positive")
+        if len(rigs) != 2:
+            raise RenderError(f"got {len(rigs)} rigs; the renderer draws exactly two people")
         try:
             import moderngl
         except ImportError as exc:
@@ -399,7 +416,7 @@ class GLRenderer:
         self.scene = scene
         self.rigs = rigs
         self.size = (width, height)
-        self._ctx = ctx
+        self._ctx: Any = ctx
         self._objects: list[Any] = []
         self._people: list[_Person] = []
         self._small: dict[int, tuple[Any, Any, Any, Any]] = {}
@@ -418,47 +435,56 @@ class GLRenderer:
         width, height = self.size
         max_size = int(ctx.info["GL_MAX_TEXTURE_SIZE"])
         max_layers = int(ctx.info.get("GL_MAX_ARRAY_TEXTURE_LAYERS", 256))
-        if width > max_size or height > max_size:
-            raise RenderError(
-                f"output {width}x{height} exceeds this OpenGL's {max_size}-pixel limit; "
-                "use --backend numpy"
-            )
-        for rig in self.rigs:
-            self._people.append(_Person(ctx, rig, self.size, max_size, max_layers))
-
         bg = self.scene.background
         ch, cw = bg.shape[:2]
-        if cw > max_size or ch > max_size:
+        if max(width, height, cw, ch) > max_size:
             raise RenderError(
-                f"background {cw}x{ch} exceeds this OpenGL's {max_size}-pixel limit; "
-                "use --backend numpy"
+                f"output {width}x{height} or canvas {cw}x{ch} exceeds this OpenGL's "
+                f"{max_size}-pixel limit; use --backend numpy"
             )
-        self._canvas = (float(cw), float(ch))
-        self._background = self._keep(ctx.texture((cw, ch), 3, np.ascontiguousarray(bg)))
-        blurred = self.scene.blurred
-        self._has_blurred = blurred is not None
-        self._blurred = (
-            self._keep(ctx.texture((cw, ch), 3, np.ascontiguousarray(blurred)))
-            if blurred is not None
-            else self._background
-        )
-        for t in (self._background, self._blurred):
-            t.filter = (moderngl.LINEAR, moderngl.LINEAR)
-            t.repeat_x = False
-            t.repeat_y = False
+        for rig in self.rigs:
+            self._people.append(_Person(ctx, rig, max_size, max_layers))
 
-        self._mesh_prog = self._keep(
-            ctx.program(vertex_shader=_MESH_VERTEX, fragment_shader=_MESH_FRAGMENT)
-        )
-        self._near_prog = self._keep(
-            ctx.program(vertex_shader=_FULLSCREEN_VERTEX, fragment_shader=_NEAR_ALPHA_FRAGMENT)
-        )
-        self._blur_prog = self._keep(
-            ctx.program(vertex_shader=_FULLSCREEN_VERTEX, fragment_shader=_BLUR_FRAGMENT)
-        )
-        self._comp_prog = self._keep(
-            ctx.program(vertex_shader=_FULLSCREEN_VERTEX, fragment_shader=_COMPOSITE_FRAGMENT)
-        )
+        # RGBA, not RGB: llvmpipe samples 4-channel 8-bit textures faster. Units: 0 a person's
+        # parts, 1 the people image, 2 background, 3 rest background, 4 blurred, 5 small shadow.
+        self._canvas = (float(cw), float(ch))
+        self._backgrounds: dict[str, Any] = {}
+        for unit, (key, image) in enumerate(
+            (
+                ("background", bg),
+                ("rest", self.scene.rest_background),
+                ("blurred", self.scene.blurred),
+            ),
+            start=2,
+        ):
+            if image is None:
+                continue
+            if image.shape[:2] != (ch, cw):
+                raise RenderError(
+                    f"scene.{key} is {image.shape[1]}x{image.shape[0]}; it must match the "
+                    f"background's {cw}x{ch}"
+                )
+            tex = self._keep(ctx.texture((cw, ch), 4, _rgba(image)))
+            tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            tex.repeat_x = False
+            tex.repeat_y = False
+            tex.use(unit)
+            self._backgrounds[key] = tex
+
+        self._people_tex = self._keep(ctx.texture(self.size, 4, dtype="u4"))
+        self._people_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self._people_fbo = self._keep(ctx.framebuffer(color_attachments=[self._people_tex]))
+        self._out_tex = self._keep(ctx.texture(self.size, 4))
+        self._out_fbo = self._keep(ctx.framebuffer(color_attachments=[self._out_tex]))
+
+        def program(vertex: str, fragment: str) -> Any:
+            return self._keep(ctx.program(vertex_shader=vertex, fragment_shader=fragment))
+
+        self._mesh_prog = program(_MESH_VERTEX, _MESH_FRAGMENT)
+        self._near_prog = program(_FULLSCREEN_VERTEX, _NEAR_ALPHA_FRAGMENT)
+        self._blur_prog = program(_FULLSCREEN_VERTEX, _BLUR_FRAGMENT)
+        self._program = program
+        self._composites: dict[tuple[bool, bool, bool, bool], tuple[Any, Any]] = {}
         self._mesh_vaos = [
             self._keep(
                 ctx.vertex_array(
@@ -470,23 +496,29 @@ class GLRenderer:
         ]
         self._near_vao = self._keep(ctx.vertex_array(self._near_prog, []))
         self._blur_vao = self._keep(ctx.vertex_array(self._blur_prog, []))
-        self._comp_vao = self._keep(ctx.vertex_array(self._comp_prog, []))
-        self._out_tex = self._keep(ctx.texture(self.size, 4))
-        self._out_fbo = self._keep(ctx.framebuffer(color_attachments=[self._out_tex]))
 
         self._mesh_prog["u_size"].value = (float(width), float(height))
         self._mesh_prog["u_parts"].value = 0
-        # Texture units: 0 parts (mesh pass); 1-4 people; 5 background, 6 blurred; 7 shadow.
-        for prog in (self._near_prog, self._comp_prog):
-            for name, unit in (("u_rgba0", 1), ("u_rgba1", 2), ("u_depth0", 3), ("u_depth1", 4)):
-                prog[name].value = unit
+        self._near_prog["u_people"].value = 1
         self._near_prog["u_size"].value = (width, height)
-        self._blur_prog["u_src"].value = 7
-        self._comp_prog["u_background"].value = 5
-        self._comp_prog["u_blurred"].value = 6
-        self._comp_prog["u_shadow"].value = 7
-        self._comp_prog["u_canvas"].value = self._canvas
+        self._blur_prog["u_src"].value = 5
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+
+    def _composite(self, flags: tuple[bool, bool, bool, bool]) -> tuple[Any, Any]:
+        """The composite program and its vertex array for (SHARP, REST, SOFT, SHADOW)."""
+        if flags not in self._composites:
+            defines = "".join(
+                f"#define {name} {int(on)}\n"
+                for name, on in zip(("SHARP", "REST", "SOFT", "SHADOW"), flags, strict=True)
+            )
+            prog = self._program(_FULLSCREEN_VERTEX, "#version 330\n" + defines + _COMPOSITE_FRAGMENT)
+            units = {"u_people": 1, "u_background": 2, "u_rest": 3, "u_blurred": 4, "u_shadow": 5}
+            for name, unit in units.items():
+                if name in prog:  # the compiler drops what a variant does not use
+                    prog[name].value = unit
+            prog["u_canvas"].value = self._canvas
+            self._composites[flags] = (prog, self._keep(self._ctx.vertex_array(prog, [])))
+        return self._composites[flags]
 
     def _keep(self, obj: Any) -> Any:
         self._objects.append(obj)
@@ -514,66 +546,84 @@ class GLRenderer:
     def render(self, motion: Motion, frame: int) -> np.ndarray:
         if not 0 <= frame < motion.n_frames:
             raise RenderError(f"frame {frame}: the motion has frames 0 to {motion.n_frames - 1}")
+        if self._ctx is None:
+            raise RenderError("the gl renderer was closed; make a new one")
         people, contact, sigma = posed_people(self.rigs, motion, frame)
+        meshes = [
+            _triangle_vertices(dest, person.uv, person.triangles, tri_depth)
+            for person, (dest, tri_depth) in zip(self._people, people, strict=True)
+        ]
         cam = motion.camera[frame].astype(np.float64)
+        # Which backgrounds this frame mixes, as frame.warp_background decides.
+        blur = float(motion.blur[frame])
+        reveal = float(motion.reveal[frame])
+        soft = "blurred" in self._backgrounds and blur > 0.0
+        sharp = not (soft and blur >= 1.0)
+        rest = sharp and "rest" in self._backgrounds and reveal < 1.0
+        flags = (sharp, rest, soft, contact > 0.0)
         with self._ctx:
-            return self._draw(people, contact, sigma, cam, float(motion.blur[frame]))
+            return self._draw(meshes, sigma, cam, flags, {
+                "u_reveal": reveal, "u_blur": blur, "u_shadow_k": CONTACT_SHADOW * contact
+            })
 
     def _draw(
         self,
-        people: list[tuple[np.ndarray, np.ndarray]],
-        contact: float,
+        meshes: list[np.ndarray],
         sigma: float,
         cam: np.ndarray,
-        blur: float,
+        flags: tuple[bool, bool, bool, bool],
+        uniforms: dict[str, float],
     ) -> np.ndarray:
-        ctx = self._ctx
         width, height = self.size
-        # 1. Each person into their own framebuffer, triangles in order, the last one wins.
-        for person, vao, (dest, tri_depth) in zip(self._people, self._mesh_vaos, people, strict=True):
-            verts = _triangle_vertices(dest, person.uv, person.triangles, tri_depth)
-            person.fbo.use()
-            person.fbo.clear(0.0, 0.0, 0.0, 0.0)
-            if len(verts):
-                person.vbo.write(verts.tobytes())
-                person.parts.use(0)
-                self._mesh_prog["u_part_size"].value = person.part_size
-                self._mesh_prog["u_last_part"].value = person.last_part
-                vao.render(vertices=len(verts))
-        for unit, person in enumerate(self._people):
-            person.rgba.use(1 + unit)
-            person.depth.use(3 + unit)
+        # 1. Each person into their half of the people image, triangles in order, the last wins.
+        fbo = self._people_fbo
+        fbo.color_mask = (True, True, True, True)
+        fbo.use()
+        fbo.clear(0.0, 0.0, 0.0, 0.0)
+        for i, (person, vao, verts) in enumerate(zip(self._people, self._mesh_vaos, meshes, strict=True)):
+            if not len(verts):
+                continue
+            fbo.color_mask = (i == 0, i == 0, i == 1, i == 1)
+            fbo.use()
+            person.vbo.write(verts.tobytes())
+            person.parts.use(0)
+            self._mesh_prog["u_part_size"].value = person.part_size
+            self._mesh_prog["u_last_part"].value = person.last_part
+            vao.render(vertices=len(verts))
+        fbo.color_mask = (True, True, True, True)
+        self._people_tex.use(1)
 
-        # 2-3. The nearer person's alpha, made small, blurred: the contact shadow.
-        shadow_k = CONTACT_SHADOW * contact
-        if shadow_k > 0.0:
-            k, _, weights = shadow_plan(sigma)
+        prog, vao = self._composite(flags)
+
+        # 2-3. The nearer person's alpha, made small and blurred: the contact shadow.
+        if flags[3]:
+            k, samples, weights = shadow_plan(sigma)
             a, fa, b, fb = self._small_targets(k)
             fa.use()
             self._near_prog["u_factor"].value = k
+            self._near_prog["u_samples"].value = samples
             self._near_vao.render(vertices=3)
             padded = np.zeros(_MAX_TAPS + 1, np.float32)
             padded[: len(weights)] = weights
             self._blur_prog["u_weights"].write(padded.tobytes())
             self._blur_prog["u_radius"].value = len(weights) - 1
             for src, dst, direction in ((a, fb, (1, 0)), (b, fa, (0, 1))):
-                src.use(7)
+                src.use(5)
                 dst.use()
                 self._blur_prog["u_dir"].value = direction
                 self._blur_vao.render(vertices=3)
-            a.use(7)
-            self._comp_prog["u_shadow_scale"].value = (1.0 / (k * a.width), 1.0 / (k * a.height))
-        self._comp_prog["u_shadow_k"].value = shadow_k
+            a.use(5)
+            prog["u_shadow_scale"].value = (1.0 / (k * a.width), 1.0 / (k * a.height))
 
         # 4. Background, farther person, nearer person; one read-back.
         inv = np.linalg.inv(cam[:, :2])
-        self._comp_prog["u_cam_inv"].value = tuple(float(v) for v in inv.T.reshape(-1))
-        self._comp_prog["u_cam_t"].value = (float(cam[0, 2]), float(cam[1, 2]))
-        self._comp_prog["u_blur"].value = blur if self._has_blurred else 0.0
-        self._background.use(5)
-        self._blurred.use(6)
+        prog["u_cam_inv"].value = tuple(float(c) for c in inv.T.reshape(-1))
+        prog["u_cam_t"].value = (float(cam[0, 2]), float(cam[1, 2]))
+        for name, value in uniforms.items():
+            if name in prog:
+                prog[name].value = value
         self._out_fbo.use()
-        self._comp_vao.render(vertices=3)
+        vao.render(vertices=3)
         data = self._out_fbo.read(components=3, alignment=1)
         return np.frombuffer(data, np.uint8).reshape(height, width, 3)
 
@@ -595,3 +645,11 @@ class GLRenderer:
             self._objects.clear()
         ctx.release()
         self._ctx = None
+
+
+def _rgba(image: np.ndarray) -> bytes:
+    """uint8 (H, W, 3) → RGBA bytes, alpha 255."""
+    h, w = image.shape[:2]
+    out = np.full((h, w, 4), 255, np.uint8)
+    out[..., :3] = image
+    return out.tobytes()

@@ -177,7 +177,9 @@ async function make(event) {
 
 function setBusy(busy) {
   state.busy = busy;
-  document.querySelectorAll("#options input, .remove, #files, #camera").forEach((el) => { el.disabled = busy; });
+  document.querySelectorAll("#options input, .remove, #files, #camera").forEach((el) => {
+    el.disabled = busy || el.dataset.overPlan === "true";
+  });
   updateMake();
 }
 
@@ -280,9 +282,17 @@ function reset() {
 async function loadPlan() {
   try {
     const me = await (await fetch("/v1/me")).json();
-    document.querySelectorAll('#lengths input').forEach((input) => {
-      input.disabled = Number(input.value) > me.plan.max_duration;
-    });
+    const lengths = [...document.querySelectorAll("#lengths input")];
+    for (const input of lengths) {
+      input.dataset.overPlan = String(Number(input.value) > me.plan.max_duration);
+      input.disabled = input.dataset.overPlan === "true";
+    }
+    // The default length may be over this plan's: pick the longest one allowed instead.
+    const checked = lengths.find((i) => i.checked);
+    if (checked && checked.disabled) {
+      const allowed = lengths.filter((i) => !i.disabled);
+      if (allowed.length) allowed[allowed.length - 1].checked = true;
+    }
     if (me.retention_hours) {
       $("privacy").textContent = `Photos are stripped of location data and deleted with the video after ${me.retention_hours} hours, or at once with “Delete now”.`;
     }
