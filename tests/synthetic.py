@@ -26,7 +26,9 @@ class Figure:
     face: np.ndarray
 
 
-def draw_person(img: np.ndarray, cx: float, top: float, scale: float, shirt: tuple[int, int, int]) -> Figure:
+def draw_person(
+    img: np.ndarray, cx: float, top: float, scale: float, shirt: tuple[int, int, int]
+) -> Figure:
     """Draw a frontal cartoon person (arms hanging free at the sides, hands visible)."""
     h, w = img.shape[:2]
     mask = np.zeros((h, w), np.uint8)
@@ -62,7 +64,12 @@ def draw_person(img: np.ndarray, cx: float, top: float, scale: float, shirt: tup
         return int(round(float(q[0]))), int(round(float(q[1])))
 
     torso = np.array(
-        [p[Joint.R_SHOULDER], p[Joint.L_SHOULDER], p[Joint.L_HIP] + (0.2 * s, 0), p[Joint.R_HIP] - (0.2 * s, 0)]
+        [
+            p[Joint.R_SHOULDER],
+            p[Joint.L_SHOULDER],
+            p[Joint.L_HIP] + (0.2 * s, 0),
+            p[Joint.R_HIP] - (0.2 * s, 0),
+        ]
     ).astype(np.int32)
     legs = np.array(
         [p[Joint.R_HIP] - (0.2 * s, 0), p[Joint.L_HIP] + (0.2 * s, 0), (cx + s, h), (cx - s, h)]
@@ -74,7 +81,13 @@ def draw_person(img: np.ndarray, cx: float, top: float, scale: float, shirt: tup
     # Stripes on the shirt so that motion is visible to optical flow and to the eye.
     for k in range(1, 6):
         y = int(sh_y + k * 0.45 * s)
-        cv2.line(img, ip((cx - 0.9 * s, y)), ip((cx + 0.9 * s, y)), (255, 255, 255), max(1, int(0.06 * s)))
+        cv2.line(
+            img,
+            ip((cx - 0.9 * s, y)),
+            ip((cx + 0.9 * s, y)),
+            (255, 255, 255),
+            max(1, int(0.06 * s)),
+        )
     arm_w = max(2, int(0.42 * s))
     for sh, el, wr, hd in (
         (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
@@ -91,12 +104,16 @@ def draw_person(img: np.ndarray, cx: float, top: float, scale: float, shirt: tup
     cv2.ellipse(mask, ip(head_c), (int(0.5 * s), int(0.62 * s)), 0, 0, 360, 1, -1)
     for e in (Joint.L_EYE, Joint.R_EYE):
         cv2.circle(img, ip(p[e]), max(1, int(0.07 * s)), (30, 30, 30), -1)
-    cv2.ellipse(img, ip((cx, top + 0.78 * s)), (int(0.18 * s), int(0.07 * s)), 0, 0, 180, (150, 40, 40), -1)
+    cv2.ellipse(
+        img, ip((cx, top + 0.78 * s)), (int(0.18 * s), int(0.07 * s)), 0, 0, 180, (150, 40, 40), -1
+    )
     face = np.array([cx - 0.45 * s, top + 0.05 * s, cx + 0.45 * s, top + 0.95 * s], np.float32)
     return Figure(points=p, mask=mask.astype(np.float32), face=face)
 
 
-def two_people_photo(w: int = 480, h: int = 360, gap: float = 1.0) -> tuple[np.ndarray, list[Figure]]:
+def two_people_photo(
+    w: int = 480, h: int = 360, gap: float = 1.0
+) -> tuple[np.ndarray, list[Figure]]:
     """A textured background with two people standing apart."""
     yy, xx = np.mgrid[0:h, 0:w]
     bg = np.stack([90 + 60 * xx / w, 120 + 40 * yy / h, 150 + 0 * xx], axis=-1)
@@ -125,7 +142,9 @@ class FakeModels:
             fw = f.face[2] - f.face[0]
             cx = (f.face[0] + f.face[2]) / 2
             box = np.clip(
-                np.array([cx - 3 * fw, f.face[1] - 0.5 * fw, cx + 3 * fw, h], np.float32), 0, [w, h, w, h]
+                np.array([cx - 3 * fw, f.face[1] - 0.5 * fw, cx + 3 * fw, h], np.float32),
+                0,
+                [w, h, w, h],
             ).astype(np.float32)
             head = f.face + np.array([-0.2, -0.3, 0.2, 0.1], np.float32) * fw
             out.append(Candidate(box=box, face=f.face, score=0.9, source="face", head=head))
@@ -137,7 +156,9 @@ class FakeModels:
     def estimate(self, image: np.ndarray, box: np.ndarray) -> CropPose | None:
         cx = (box[0] + box[2]) / 2
         f = min(self.figures, key=lambda g: abs((g.face[0] + g.face[2]) / 2 - cx))
-        return CropPose(points=f.points.copy(), scores=np.ones(N_JOINTS, np.float32), mask=f.mask.copy())
+        return CropPose(
+            points=f.points.copy(), scores=np.ones(N_JOINTS, np.float32), mask=f.mask.copy()
+        )
 
     def models(self) -> Models:
         return Models(finders=(self,), faces=self, pose=self)

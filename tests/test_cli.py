@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,16 @@ def test_exit_codes_are_distinct() -> None:
 def test_help_explains_every_option() -> None:
     r = run("make", "--help")
     assert r.returncode == 0
-    for opt in ("--output", "--duration", "--fps", "--size", "--aspect", "--style", "--seed", "--debug"):
+    for opt in (
+        "--output",
+        "--duration",
+        "--fps",
+        "--size",
+        "--aspect",
+        "--style",
+        "--seed",
+        "--debug",
+    ):
         assert opt in r.stdout
 
 
@@ -41,7 +51,9 @@ def test_help_explains_every_option() -> None:
         (lambda d: _image(d / "plain.png", 400), errors.NoPeopleFound.exit_code, "found no person"),
     ],
 )
-def test_bad_input_gets_its_own_exit_code(tmp_path: Path, make_input, code: int, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_its_own_exit_code(
+    tmp_path: Path, make_input: Callable[[Path], Path], code: int, words: str
+) -> None:
     path = make_input(tmp_path)
     r = run("make", str(path), "-o", str(tmp_path / "out.mp4"), "-q")
     assert r.returncode == code, r.stderr

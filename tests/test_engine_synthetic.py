@@ -64,7 +64,9 @@ def test_heads_move_rigidly_and_frame_zero_is_rest(staged: tuple) -> None:
     gram = heads @ np.swapaxes(heads, -1, -2)
     np.testing.assert_allclose(gram, np.broadcast_to(np.eye(2), gram.shape), atol=1e-5)
     identity = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-    np.testing.assert_allclose(motion.bones[0], np.broadcast_to(identity, motion.bones[0].shape), atol=0.05)
+    np.testing.assert_allclose(
+        motion.bones[0], np.broadcast_to(identity, motion.bones[0].shape), atol=0.05
+    )
 
 
 def test_people_end_closer_with_faces_about_a_face_apart(staged: tuple) -> None:
@@ -102,7 +104,14 @@ def test_make_hug_writes_a_playable_mp4_whose_first_frame_is_the_photo(tmp_path:
     )
     assert result.video == out and out.exists()
     assert {"perceive", "scene", "rig", "choreograph", "render"} <= set(stages)
-    assert [t.stage for t in result.timings] == ["perceive", "scene", "rig", "choreograph", "render", "encode"]
+    assert [t.stage for t in result.timings] == [
+        "perceive",
+        "scene",
+        "rig",
+        "choreograph",
+        "render",
+        "encode",
+    ]
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"

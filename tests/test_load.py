@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from hugai.errors import ImageTooLarge, ImageTooSmall, MissingFile, NotAnImage
 from hugai.load import WORK_LONG_SIDE, load_photo
 
 
-def _save(img: Image.Image, path: Path, **kw: object) -> Path:
+def _save(img: Image.Image, path: Path, **kw: Any) -> Path:
     img.save(path, **kw)
     return path
 
@@ -32,7 +33,9 @@ def test_not_an_image(tmp_path: Path) -> None:
 
 def test_truncated_jpeg(tmp_path: Path) -> None:
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (400, 400, 3), np.uint8)).save(buf, "JPEG")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (400, 400, 3), np.uint8)).save(
+        buf, "JPEG"
+    )
     p = tmp_path / "cut.jpg"
     p.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     with pytest.raises(NotAnImage, match="cut.jpg: the image is corrupt or truncated"):

@@ -39,7 +39,9 @@ def test_ik_reaches_a_reachable_target_and_keeps_bone_lengths(bend: float) -> No
     assert np.linalg.norm(elbow - root) == pytest.approx(10.0)
     assert np.linalg.norm(hand - elbow) == pytest.approx(8.0)
     # The elbow is on the requested side of the root→target line (image coords, y down).
-    cross = (target[0] - root[0]) * (elbow[1] - root[1]) - (target[1] - root[1]) * (elbow[0] - root[0])
+    cross = (target[0] - root[0]) * (elbow[1] - root[1]) - (target[1] - root[1]) * (
+        elbow[0] - root[0]
+    )
     assert np.sign(cross) == bend
 
 

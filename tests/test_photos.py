@@ -16,7 +16,7 @@ from hugai.pipeline import _default_models
 from hugai.render import make_renderer
 from hugai.rig.build import build_rigs
 from hugai.scene.build import build_scene
-from hugai.types import Bone, Joint
+from hugai.types import Bone, Joint, Perception
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ TWO_PEOPLE = [
 ]
 
 
-def _perceive(*names: str):  # type: ignore[no-untyped-def]
+def _perceive(*names: str) -> Perception:
     m = _default_models()
     return perceive([load_photo(photo(n)) for n in names], m.finders, m.faces, m.pose)
 
@@ -48,7 +48,9 @@ def test_both_people_found_with_plausible_keypoints(name: str) -> None:
         assert y0 - 0.3 * fw <= pts[Joint.NOSE][1] <= y1 + 0.3 * fw
         assert s[Joint.L_SHOULDER] > 0.5 and s[Joint.R_SHOULDER] > 0.5
         assert pts[Joint.L_SHOULDER][1] > pts[Joint.NOSE][1]
-        assert pts[Joint.L_SHOULDER][0] > pts[Joint.R_SHOULDER][0]  # frontal: own left on image right
+        assert (
+            pts[Joint.L_SHOULDER][0] > pts[Joint.R_SHOULDER][0]
+        )  # frontal: own left on image right
         assert p.alpha[int(pts[Joint.NOSE][1]), int(pts[Joint.NOSE][0])] > 0.5
     both = np.minimum(left.alpha, right.alpha) > 0.5
     assert both.sum() < 0.02 * min(left.area, right.area)  # each pixel has one owner
@@ -79,7 +81,14 @@ def test_groups_use_the_two_largest_near_the_centre_and_say_so() -> None:
 CONFIG = HugConfig(duration=2.0, fps=12, size=240)
 
 
-@pytest.mark.parametrize("names", [("A_prom_couple.jpg",), ("A_obama_biden_collage.jpg",), ("B_astronaut_collins.png", "B_grace_hopper.jpg")])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("A_prom_couple.jpg",),
+        ("A_obama_biden_collage.jpg",),
+        ("B_astronaut_collins.png", "B_grace_hopper.jpg"),
+    ],
+)
 def test_render_keeps_faces_and_brings_the_two_together(names: tuple[str, ...]) -> None:
     per = _perceive(*names)
     scene = build_scene(per, CONFIG)
@@ -90,7 +99,9 @@ def test_render_keeps_faces_and_brings_the_two_together(names: tuple[str, ...]) 
     frames = [renderer.render(motion, f) for f in range(motion.n_frames)]
 
     # Frame 0 is the photo as taken, cropped to the output frame.
-    expected = cv2.warpAffine(scene.photo, motion.camera[0].astype(np.float64), (w, h), flags=cv2.INTER_LINEAR)
+    expected = cv2.warpAffine(
+        scene.photo, motion.camera[0].astype(np.float64), (w, h), flags=cv2.INTER_LINEAR
+    )
     assert np.abs(frames[0].astype(int) - expected.astype(int)).mean() < 3.0
 
     # Faces move only rigidly: each face, mapped back through its head bone and the camera,
@@ -98,10 +109,20 @@ def test_render_keeps_faces_and_brings_the_two_together(names: tuple[str, ...]) 
     for f in range(0, motion.n_frames, 4):
         for i, rig in enumerate(rigs):
             m = _compose(motion.camera[f], motion.bones[f, i, Bone.HEAD])
-            back = cv2.warpAffine(frames[f], m, (scene.photo.shape[1], scene.photo.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
+            back = cv2.warpAffine(
+                frames[f],
+                m,
+                (scene.photo.shape[1], scene.photo.shape[0]),
+                flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+            )
             x0, y0, x1, y1 = (int(v) for v in _shrink(rig.face, 0.15))
             got = back[y0:y1, x0:x1].astype(int)
-            want = cv2.warpAffine(frames[0], motion.camera[0].astype(np.float64), (scene.photo.shape[1], scene.photo.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)[y0:y1, x0:x1].astype(int)
+            want = cv2.warpAffine(
+                frames[0],
+                motion.camera[0].astype(np.float64),
+                (scene.photo.shape[1], scene.photo.shape[0]),
+                flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+            )[y0:y1, x0:x1].astype(int)
             assert np.abs(got - want).mean() < 12.0, (f, i)
 
     # The two end much closer (in face widths, so the camera's zoom does not count).

@@ -1,7 +1,7 @@
 """HugAI: a photo of two people (or two photos) becomes a short hug video, on the CPU.
 
-    >>> import hugai
-    >>> result = hugai.make_hug(["couple.jpg"], "hug.mp4", hugai.HugConfig(duration=5))
+>>> import hugai
+>>> result = hugai.make_hug(["couple.jpg"], "hug.mp4", hugai.HugConfig(duration=5))
 """
 
 from hugai.config import HugConfig

@@ -10,6 +10,7 @@ import click
 
 from hugai.config import ASPECTS, STYLES, HugConfig
 from hugai.errors import HugError
+from hugai.types import Progress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,30 +22,51 @@ def cli() -> None:
 @cli.command()
 @click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), default=Path("hug.mp4"), show_default=True,
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("hug.mp4"),
+    show_default=True,
     help="Where to write the video (MP4, H.264).",
 )
-@click.option("--duration", type=float, default=5.0, show_default=True, help="Length in seconds (2–12).")
+@click.option(
+    "--duration", type=float, default=5.0, show_default=True, help="Length in seconds (2–12)."
+)
 @click.option("--fps", type=int, default=30, show_default=True, help="Frames per second (12–60).")
 @click.option(
-    "--size", type=int, default=720, show_default=True,
+    "--size",
+    type=int,
+    default=720,
+    show_default=True,
     help="Short side of the video in pixels (720 = 720p; 240–2160).",
 )
 @click.option(
-    "--aspect", type=click.Choice(["auto", *ASPECTS]), default="auto", show_default=True,
+    "--aspect",
+    type=click.Choice(["auto", *ASPECTS]),
+    default="auto",
+    show_default=True,
     help="Frame shape; auto picks the one closest to the photo.",
 )
 @click.option(
-    "--style", type=click.Choice(list(STYLES)), default="hug", show_default=True,
+    "--style",
+    type=click.Choice(list(STYLES)),
+    default="hug",
+    show_default=True,
     help="hug: arms wrap where the photo shows them free; lean: a lean-in cuddle, arms stay.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Varies sway and breathing.")
 @click.option(
-    "--debug", "debug_dir", type=click.Path(path_type=Path), default=None,
+    "--debug",
+    "debug_dir",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Also write a contact sheet (frames with skeletons and the arm plan) into this folder.",
 )
 @click.option(
-    "--backend", type=click.Choice(["auto", "gl", "numpy"]), default="auto", show_default=True,
+    "--backend",
+    type=click.Choice(["auto", "gl", "numpy"]),
+    default="auto",
+    show_default=True,
     help="Renderer: gl (OpenGL via EGL, fastest) or numpy (always works); auto tries gl first.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -98,11 +120,20 @@ def make(
 
 @cli.command()
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), default=Path("hug.mp4"), show_default=True,
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("hug.mp4"),
+    show_default=True,
     help="Where to write the video.",
 )
-@click.option("--debug", "debug_dir", type=click.Path(path_type=Path), default=None,
-              help="Also write a contact sheet into this folder.")
+@click.option(
+    "--debug",
+    "debug_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write a contact sheet into this folder.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def demo(output: Path, debug_dir: Path | None, quiet: bool) -> None:
     """Render the bundled public-domain sample (two photos: Eileen Collins, Grace Hopper)."""
@@ -119,8 +150,10 @@ def demo(output: Path, debug_dir: Path | None, quiet: bool) -> None:
     except HugError as exc:
         click.echo(f"hugai: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    click.echo(f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
-               f"in {time.perf_counter() - t0:.1f} s")
+    click.echo(
+        f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
 
 
 class _progress:
@@ -131,7 +164,7 @@ class _progress:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Progress:
         if self.quiet:
             return lambda stage, frac: None
         from rich.console import Console

@@ -47,9 +47,7 @@ class HugConfig:
         if not isinstance(self.size, int) or not 240 <= self.size <= 2160:
             raise InputError(f"size {self.size!r}: use a short side from 240 to 2160 pixels")
         if self.aspect != "auto" and self.aspect not in ASPECTS:
-            raise InputError(
-                f"aspect {self.aspect!r}: use auto or one of {', '.join(ASPECTS)}"
-            )
+            raise InputError(f"aspect {self.aspect!r}: use auto or one of {', '.join(ASPECTS)}")
         if self.style not in STYLES:
             raise InputError(f"style {self.style!r}: use one of {', '.join(STYLES)}")
         if not 0 <= self.crf <= 51:

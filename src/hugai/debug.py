@@ -1,4 +1,4 @@
-"""Contact sheets: frames at 0, 25, 50, 75 and 100 % with skeletons and the arm plan written under."""
+"""Contact sheets: frames at 0, 25, 50, 75, 100 % with skeletons, and the arm plan below."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ COLOURS = ((255, 80, 60), (60, 140, 255))
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def draw_skeleton(frame: np.ndarray, joints: np.ndarray, cam: np.ndarray, colour: tuple[int, int, int]) -> None:
+def draw_skeleton(
+    frame: np.ndarray, joints: np.ndarray, cam: np.ndarray, colour: tuple[int, int, int]
+) -> None:
     pts = joints.astype(np.float64) @ cam[:, :2].T + cam[:, 2]
     t = max(1, frame.shape[0] // 300)
     for a, b in BONES:
@@ -53,13 +55,17 @@ def contact_sheet(
             draw_skeleton(img, motion.joints[f, i], cam, COLOURS[i])
         scale = 360 / img.shape[0]
         img = cv2.resize(img, (round(img.shape[1] * scale), 360), interpolation=cv2.INTER_AREA)
-        cv2.putText(img, f"{int(frac * 100)}%", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        cv2.putText(
+            img, f"{int(frac * 100)}%", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2
+        )
         tiles.append(img)
     row = np.hstack(tiles)
     lines = list(motion.plan)
     text = np.full((22 * len(lines) + 12, row.shape[1], 3), 255, np.uint8)
     for k, line in enumerate(lines):
-        cv2.putText(text, line, (8, 22 * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            text, line, (8, 22 * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+        )
     sheet = np.vstack([row, text])
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,8 @@ def load_photo(source: str | Path | bytes, name: str | None = None) -> Photo:
         data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise ImageTooLarge(
-            f"{label}: file is {len(data) / 2**20:.0f} MB; use a photo under {MAX_BYTES // 2**20} MB"
+            f"{label}: file is {len(data) / 2**20:.0f} MB; "
+            f"use a photo under {MAX_BYTES // 2**20} MB"
         )
     return Photo(image=decode_image(data, label), name=label)
 
@@ -74,13 +75,13 @@ def decode_image(data: bytes, label: str) -> np.ndarray:
             f"{label}: {w}×{h} pixels is too small; use a photo at least {MIN_SIDE} pixels "
             "on each side (ideally 600 or more)"
         )
-    img = ImageOps.exif_transpose(img) or img
-    img = _to_rgb(img)
-    long_side = max(img.size)
+    rgb = _to_rgb(ImageOps.exif_transpose(img) or img)
+    long_side = max(rgb.size)
     if long_side > WORK_LONG_SIDE:
         s = WORK_LONG_SIDE / long_side
-        img = img.resize((round(img.size[0] * s), round(img.size[1] * s)), Image.Resampling.LANCZOS)
-    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+        size = (round(rgb.size[0] * s), round(rgb.size[1] * s))
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -1,6 +1,6 @@
 """The one public call: photo(s) in, hug video out, in numbered steps. No maths here.
 
-    photo(s) ─► perceive ─► scene ─► rig ─► choreograph ─► render ─► encode ─► video
+photo(s) ─► perceive ─► scene ─► rig ─► choreograph ─► render ─► encode ─► video
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from hugai.config import HugConfig
 from hugai.errors import InputError
@@ -105,7 +107,7 @@ def make_hug(
     renderer = make_renderer(scene, rigs, (width, height), backend=backend)
     n = config.n_frames
 
-    def frames() -> Iterator:  # type: ignore[type-arg]
+    def frames() -> Iterator[np.ndarray]:
         for i in range(n):
             yield renderer.render(motion, i)
             if i % 5 == 0 or i == n - 1:

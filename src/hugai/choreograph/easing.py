@@ -17,5 +17,5 @@ def phase(t: np.ndarray | float, start: float, end: float) -> np.ndarray:
 
 
 def fade(t: np.ndarray | float, start: float, end: float) -> np.ndarray:
-    """0 before ``start``, 1 after ``end``, eased between: for oscillations that must start at rest."""
+    """0 before ``start``, 1 after ``end``, eased: for oscillations that must start at rest."""
     return phase(t, start, end)

@@ -133,8 +133,12 @@ def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
     # Where the faces would end up with lean and tilt alone, then slide the rest of the way.
     ends = []
     for p in out:
-        head = _body_bones(p, _torso_map(p, APPROACH_END, 0.0, 1.0), APPROACH_END, 0.0, 1.0)[Bone.HEAD]
-        face_c = np.array([(p.rig.face[0] + p.rig.face[2]) / 2, (p.rig.face[1] + p.rig.face[3]) / 2])
+        head = _body_bones(p, _torso_map(p, APPROACH_END, 0.0, 1.0), APPROACH_END, 0.0, 1.0)[
+            Bone.HEAD
+        ]
+        face_c = np.array(
+            [(p.rig.face[0] + p.rig.face[2]) / 2, (p.rig.face[1] + p.rig.face[3]) / 2]
+        )
         ends.append(af.apply(head, face_c))
     gap = max(0.0, float(ends[1][0] - ends[0][0]) - FACE_GAP * fw)
     return [replace(p, slide=p.side * gap / 2) for p in out]
@@ -147,7 +151,9 @@ def _squeeze(u: float) -> float:
 def _sway(u: float, t: float, duration: float) -> float:
     """A slow rock of the couple, faded in after they meet (radians)."""
     start = APPROACH_END * duration
-    return float(math.radians(1.2) * fade(u, APPROACH_END, 0.8) * math.sin(2 * math.pi * (t - start) / 3.0))
+    return float(
+        math.radians(1.2) * fade(u, APPROACH_END, 0.8) * math.sin(2 * math.pi * (t - start) / 3.0)
+    )
 
 
 def _torso_map(p: _Person, u: float, t: float, duration: float) -> np.ndarray:
@@ -165,13 +171,17 @@ def _torso_map(p: _Person, u: float, t: float, duration: float) -> np.ndarray:
     return af.compose(af.rotate_about(_sway(u, t, duration), sway_center), m)
 
 
-def _body_bones(p: _Person, torso: np.ndarray, u: float, t: float, duration: float) -> list[np.ndarray]:
+def _body_bones(
+    p: _Person, torso: np.ndarray, u: float, t: float, duration: float
+) -> list[np.ndarray]:
     a = float(phase(u, STILL_END, APPROACH_END))
     maps = [af.identity() for _ in range(N_BONES)]
     maps[Bone.TORSO] = torso
     head_angle = p.side * (BODY_LEAN + HEAD_TILT) * a + _sway(u, t, duration)
     moved = af.apply(torso, p.head_pivot)
-    head = af.compose(af.translate(*(moved - p.head_pivot)), af.rotate_about(head_angle, p.head_pivot))
+    head = af.compose(
+        af.translate(*(moved - p.head_pivot)), af.rotate_about(head_angle, p.head_pivot)
+    )
     maps[Bone.HEAD] = head
     legs = af.translate(p.slide * a, 0.0)
     maps[Bone.L_THIGH] = maps[Bone.R_THIGH] = maps[Bone.L_SHIN] = maps[Bone.R_SHIN] = legs
@@ -231,7 +241,9 @@ def _wrap_arm(
     rel = float(np.clip(rel, -math.radians(60), math.radians(60)))
     hand_ang = fore + rel
     hand_tip = wrist + np.array([math.cos(hand_ang), math.sin(hand_ang)])
-    hand = af.rigid_segment(j[wr], j[wr] + hand_dir0 / max(np.linalg.norm(hand_dir0), 1e-9), wrist, hand_tip)
+    hand = af.rigid_segment(
+        j[wr], j[wr] + hand_dir0 / max(np.linalg.norm(hand_dir0), 1e-9), wrist, hand_tip
+    )
     return [upper, forearm, hand]
 
 
@@ -313,7 +325,7 @@ def _camera(
 ) -> np.ndarray:
     """A slow push-in from the photo's frame to a closer one around the two heads."""
     h, w = scene.photo.shape[:2]
-    out_w, out_h = config.output_size(w, h)
+    out_w, _ = config.output_size(w, h)
     x0, y0, x1, y1 = (float(v) for v in scene.crop)
     cw, ch = x1 - x0, y1 - y0
     fw = float(np.mean([r.face_width for r in rigs]))

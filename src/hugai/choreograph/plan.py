@@ -84,5 +84,7 @@ def plan_hug(scene: Scene, rigs: tuple[Rig, Rig]) -> HugPlan:
                 action = ArmAction.WRAP_SHOULDERS if person == taller else ArmAction.WRAP_BACK
                 arms.append(ArmPlan(person, part, action, f"free arm of the one behind; {why}"))
             else:
-                arms.append(ArmPlan(person, part, ArmAction.BEHIND, f"free arm, {front_why} in front"))
+                arms.append(
+                    ArmPlan(person, part, ArmAction.BEHIND, f"free arm, {front_why} in front")
+                )
     return HugPlan(front=front, back=back, arms=tuple(arms))

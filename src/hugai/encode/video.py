@@ -62,7 +62,9 @@ def encode_video(
 
     def worker() -> None:
         try:
-            with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}) as out:
+            with av.open(
+                str(tmp), "w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}
+            ) as out:
                 out.metadata.update(AI_METADATA)
                 stream = out.add_stream("libx264", rate=fps)
                 stream.width, stream.height = width, height
@@ -95,7 +97,10 @@ def encode_video(
             if failure:
                 break
             if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise RenderError(f"frame of shape {frame.shape} {frame.dtype}; expected {(height, width, 3)} uint8")
+                raise RenderError(
+                    f"frame of shape {frame.shape} {frame.dtype}; "
+                    f"expected {(height, width, 3)} uint8"
+                )
             q.put(frame)
     except BaseException:
         q.put(None)

@@ -204,16 +204,13 @@ class MoveNetPersonFinder:
             if det.score < self.min_score:
                 continue
             out.append(
-                Candidate(box=det.box.astype(np.float32), face=None, score=det.score, source="movenet")
+                Candidate(
+                    box=det.box.astype(np.float32), face=None, score=det.score, source="movenet"
+                )
             )
         return out
 
 
 def default_finders() -> list[PersonFinder]:
-    """Face detector first (precise faces), MoveNet for the people it misses, when shipped."""
-    finders: list[PersonFinder] = [FacePersonFinder()]
-    try:
-        finders.append(MoveNetPersonFinder())
-    except (ImportError, FileNotFoundError):
-        pass
-    return finders
+    """Face detector first (precise faces), MoveNet MultiPose for the people it misses."""
+    return [FacePersonFinder(), MoveNetPersonFinder()]

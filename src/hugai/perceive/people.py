@@ -107,7 +107,9 @@ def who_is_in_front(a: Person, b: Person) -> int | None:
     if hidden_b > 4 * hidden_a and hidden_b > 0.03 * b.area:
         return 0
     fw = (a.face_width + b.face_width) / 2
-    near_a = (a.face_width - b.face_width) / fw + 0.5 * float(a.face_center[1] - b.face_center[1]) / fw
+    near_a = (a.face_width - b.face_width) / fw + 0.5 * float(
+        a.face_center[1] - b.face_center[1]
+    ) / fw
     return 0 if near_a >= 0 else 1
 
 
@@ -240,7 +242,12 @@ def _pose_crop(box: np.ndarray, w: int, h: int) -> np.ndarray:
     side = max(bw, bh * 0.6)
     cx = (x0 + x1) / 2
     return np.array(
-        [max(0, cx - 0.65 * side), max(0, y0 - 0.15 * bh), min(w, cx + 0.65 * side), min(h, y1 + 0.1 * bh)],
+        [
+            max(0, cx - 0.65 * side),
+            max(0, y0 - 0.15 * bh),
+            min(w, cx + 0.65 * side),
+            min(h, y1 + 0.1 * bh),
+        ],
         np.float32,
     )
 
@@ -251,7 +258,7 @@ def _plausible(est: CropPose, cand: Candidate) -> bool:
     if s[Joint.L_SHOULDER] < 0.5 or s[Joint.R_SHOULDER] < 0.5:
         return False
     nose = est.points[Joint.NOSE]
-    x0, y0, x1, y1 = cand.box
+    x0, _, x1, _ = cand.box
     if cand.face is not None:
         fx0, fy0, fx1, fy1 = cand.face
         fw = fx1 - fx0
@@ -269,7 +276,7 @@ def _head_box(est: CropPose) -> np.ndarray:
 
 
 def _face_from_detector(image: np.ndarray, est: CropPose, faces: FaceFinder) -> np.ndarray | None:
-    """Look again for a face on an enlarged crop of the head (small faces are missed whole-image)."""
+    """Look again for a face on an enlarged crop of the head (small faces are missed)."""
     h, w = image.shape[:2]
     hb = _head_box(est)
     x0, y0 = int(max(0, hb[0])), int(max(0, hb[1]))
@@ -296,7 +303,9 @@ def face_from_pose(est: CropPose | Pose2D) -> np.ndarray | None:
     sh_d = float(np.linalg.norm(p[Joint.L_SHOULDER] - p[Joint.R_SHOULDER]))
     width = max(2.4 * eye_d, 1.1 * ear_d, 0.45 * sh_d)
     cx, cy = p[Joint.NOSE]
-    return np.array([cx - width / 2, cy - 0.55 * width, cx + width / 2, cy + 0.45 * width], np.float32)
+    return np.array(
+        [cx - width / 2, cy - 0.55 * width, cx + width / 2, cy + 0.45 * width], np.float32
+    )
 
 
 def _shoulders_frontal(est: CropPose) -> bool:
@@ -309,7 +318,8 @@ def dedupe(people: list[Person]) -> list[Person]:
     out: list[Person] = []
     for p in sorted(people, key=lambda q: -q.score):
         if all(
-            np.linalg.norm(p.pose.points[Joint.NOSE] - q.pose.points[Joint.NOSE]) > 0.5 * q.face_width
+            np.linalg.norm(p.pose.points[Joint.NOSE] - q.pose.points[Joint.NOSE])
+            > 0.5 * q.face_width
             for q in out
         ):
             out.append(p)
@@ -318,7 +328,7 @@ def dedupe(people: list[Person]) -> list[Person]:
 
 def choose_two(people: list[Person], size: tuple[int, int]) -> tuple[Person, Person]:
     """The two largest people near the centre (area weighted down by distance from centre)."""
-    w, h = size
+    w = size[0]
 
     def rank(p: Person) -> float:
         cx = float(p.face_center[0]) / w - 0.5
@@ -346,7 +356,7 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2)) * (1.0 + 20.0 * _limb_band(b, scale))
     ca *= 1.0 + 1000.0 * _face_region(a)
     cb *= 1.0 + 1000.0 * _face_region(b)
-    own_a = ca / np.maximum(ca + cb, 1e-12)
+    own_a: np.ndarray = ca / np.maximum(ca + cb, 1e-12)
     # Ownership is nearly binary: a pixel half-owned by both shows as a ghost once they move.
     own_a = np.clip((own_a - 0.5) * 6.0 + 0.5, 0.0, 1.0)
     own_a = cv2.GaussianBlur(own_a.astype(np.float32), (0, 0), 1.0)
@@ -356,8 +366,12 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     pb = _drop_hijacked(b.pose, alpha_b, alpha_a)
     # Where a person's own mask goes on under the partner, inside the outline of what is seen
     # of them, their body is hidden there (masks also claim the partner's limbs beyond it).
-    hid_a = (np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)).astype(np.float32)
-    hid_b = (np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)).astype(np.float32)
+    hid_a = (np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)).astype(
+        np.float32
+    )
+    hid_b = (np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)).astype(
+        np.float32
+    )
     return (
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
@@ -393,7 +407,10 @@ def _limb_band(person: Person, face_width: float) -> np.ndarray:
     band = np.zeros((h, w), np.uint8)
     p, s = person.pose.points, person.pose.scores
     width = max(2, int(round(0.3 * face_width)))
-    for el, wr, hd in ((Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND), (Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND)):
+    for el, wr, hd in (
+        (Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+        (Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+    ):
         if s[el] < 0.6 or s[wr] < 0.6:
             continue
         tip = p[hd] + (p[hd] - p[wr]) * 0.6 if s[hd] >= 0.5 else p[wr]
@@ -438,7 +455,14 @@ def _skeleton_distance(pose: Pose2D, shape: tuple[int, ...]) -> np.ndarray:
 def _drop_hijacked(pose: Pose2D, own: np.ndarray, other: np.ndarray) -> Pose2D:
     h, w = own.shape
     scores = pose.scores.copy()
-    for j in (Joint.L_ELBOW, Joint.R_ELBOW, Joint.L_WRIST, Joint.R_WRIST, Joint.L_HAND, Joint.R_HAND):
+    for j in (
+        Joint.L_ELBOW,
+        Joint.R_ELBOW,
+        Joint.L_WRIST,
+        Joint.R_WRIST,
+        Joint.L_HAND,
+        Joint.R_HAND,
+    ):
         x, y = (int(round(v)) for v in pose.points[j])
         if not (0 <= x < w and 0 <= y < h):
             scores[j] = min(scores[j], 0.2)
@@ -446,7 +470,10 @@ def _drop_hijacked(pose: Pose2D, own: np.ndarray, other: np.ndarray) -> Pose2D:
         if other[y, x] > 0.5 and own[y, x] < 0.5:
             scores[j] = min(scores[j], 0.1)
     # A hand hangs from its forearm: a hidden wrist means a hidden hand.
-    for wr, hd, el in ((Joint.L_WRIST, Joint.L_HAND, Joint.L_ELBOW), (Joint.R_WRIST, Joint.R_HAND, Joint.R_ELBOW)):
+    for wr, hd, el in (
+        (Joint.L_WRIST, Joint.L_HAND, Joint.L_ELBOW),
+        (Joint.R_WRIST, Joint.R_HAND, Joint.R_ELBOW),
+    ):
         if scores[el] < Pose2D.VISIBLE:
             scores[wr] = min(scores[wr], scores[el])
         scores[hd] = min(scores[hd], scores[wr])

@@ -31,7 +31,9 @@ def make_renderer(
             from hugai.render.gl_backend import GLRenderer
         except ImportError as exc:
             if backend == "gl":
-                raise RenderError(f"the gl backend is not available ({exc}); use --backend numpy") from exc
+                raise RenderError(
+                    f"the gl backend is not available ({exc}); use --backend numpy"
+                ) from exc
         else:
             try:
                 return GLRenderer(scene, rigs, size)

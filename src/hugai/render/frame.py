@@ -17,6 +17,7 @@ from hugai.types import Motion, Rig, Scene
 CONTACT_SHADOW = 0.22
 """Darkening of the farther person right beside the nearer one, at full contact."""
 
+
 @dataclass(frozen=True)
 class FrameInputs:
     """One frame's inputs in output pixels.

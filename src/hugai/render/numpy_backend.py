@@ -59,7 +59,12 @@ class PersonRaster:
         map_x = cx[..., 0] * gx + cx[..., 1] * gy + cx[..., 2]
         map_y = cy[..., 0] * gx + cy[..., 1] * gy + cy[..., 2]
         rgba = cv2.remap(
-            self.atlas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            self.atlas,
+            map_x,
+            map_y,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
         )
         return rgba, np.ascontiguousarray(cx[..., 3])
 
@@ -78,7 +83,9 @@ def _grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return _GRIDS[key]
 
 
-def _dest_to_src(dest: np.ndarray, uv: np.ndarray, tris: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _dest_to_src(
+    dest: np.ndarray, uv: np.ndarray, tris: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per triangle, the affine map (T, 2, 3) from output pixels to atlas pixels, and validity."""
     d = np.ones((len(tris), 3, 3))
     d[:, 0, :] = dest[tris, 0]

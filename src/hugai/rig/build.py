@@ -8,6 +8,8 @@ arms stay part of the body and move with the torso.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -36,10 +38,13 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
     free: list[bool] = []
     why: list[str] = []
     arm_masks: list[np.ndarray | None] = []
-    for part, sh, el, wr, hd in ARMS:
-        ok, reason = arm_is_free(layer, partner, joints, torso, (sh, el, wr, hd))
-        region = arm_region(layer, joints, torso, (sh, el, wr, hd)) if ok else None
-        if region is not None and float((region * partner.visible).sum()) > 0.05 * float(region.sum()):
+    for _, *chain in ARMS:
+        arm = (chain[0], chain[1], chain[2], chain[3])
+        ok, reason = arm_is_free(layer, partner, joints, torso, arm)
+        region = arm_region(layer, joints, torso, arm) if ok else None
+        if region is not None and float((region * partner.visible).sum()) > 0.05 * float(
+            region.sum()
+        ):
             ok, reason, region = False, "arm touches the partner in the photo", None
         if ok and config.style == "lean":
             ok, reason, region = False, "lean style: arms stay", None
@@ -74,7 +79,7 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
     parts = [np.full(len(tris), Part.BODY, np.int8)]
     all_v, all_t, all_w = [verts], [tris], [weights]
     offset = len(verts)
-    for (part, sh, el, wr, hd), region in zip(ARMS, arm_masks, strict=True):
+    for (part, *_), region in zip(ARMS, arm_masks, strict=True):
         if region is None:
             continue
         textures[part, ..., :3] = layer.rgb
@@ -119,9 +124,9 @@ def complete_joints(layer: Layer) -> np.ndarray:
 
 def torso_polygon(j: np.ndarray) -> np.ndarray:
     """Shoulders and hips, float32 (4, 2)."""
-    return np.stack([j[Joint.L_SHOULDER], j[Joint.R_SHOULDER], j[Joint.R_HIP], j[Joint.L_HIP]]).astype(
-        np.float32
-    )
+    return np.stack(
+        [j[Joint.L_SHOULDER], j[Joint.R_SHOULDER], j[Joint.R_HIP], j[Joint.L_HIP]]
+    ).astype(np.float32)
 
 
 def _grow_polygon(poly: np.ndarray, by: float) -> np.ndarray:
@@ -196,7 +201,7 @@ def arm_region(
     arm = np.full((h, w), 255, np.uint8)
     tip = joints[hd] + (joints[hd] - joints[wr]) * 0.8
     pts = [joints[sh], joints[el], joints[wr], tip]
-    for p0, p1 in zip(pts[:-1], pts[1:], strict=True):
+    for p0, p1 in itertools.pairwise(pts):
         cv2.line(arm, _ipt(p0), _ipt(p1), 0, 2)
     d_arm = cv2.distanceTransform(arm, cv2.DIST_L2, 3)
     body = np.full((h, w), 255, np.uint8)

@@ -13,7 +13,7 @@ def mesh_mask(mask: np.ndarray, max_edge: float, grow: int = 2) -> tuple[np.ndar
     Returns vertices float32 (V, 2) in (x, y) pixels and triangles int32 (T, 3). The mesh covers
     the soft edge of the mask so that alpha, not triangle edges, draws the silhouette.
     """
-    hard = (mask > 0.02).astype(np.uint8)
+    hard: np.ndarray = (mask > 0.02).astype(np.uint8)
     if grow > 0:
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         hard = cv2.dilate(hard, k)

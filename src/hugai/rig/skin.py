@@ -7,6 +7,8 @@ from the shoulders to the mouth, where the prototype found no seam, and blends i
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from hugai.types import N_BONES, Bone, Joint, Part
@@ -93,7 +95,7 @@ def _chain_param(verts: np.ndarray, pts: tuple[np.ndarray, ...]) -> np.ndarray:
     best_d = np.full(len(verts), np.inf, np.float32)
     best_t = np.zeros(len(verts), np.float32)
     start = 0.0
-    for p0, p1 in zip(pts[:-1], pts[1:], strict=True):
+    for p0, p1 in itertools.pairwise(pts):
         seg = p1 - p0
         length = float(np.linalg.norm(seg))
         if length < 1e-6:

@@ -88,7 +88,9 @@ def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> L
     )
 
 
-def frame_crop(shape: tuple[int, ...], layers: tuple[Layer, Layer], config: HugConfig) -> np.ndarray:
+def frame_crop(
+    shape: tuple[int, ...], layers: tuple[Layer, Layer], config: HugConfig
+) -> np.ndarray:
     """The largest crop of the canvas with the output's aspect, centred on the two people."""
     h, w = shape[:2]
     ow, oh = config.output_size(w, h)
@@ -163,7 +165,9 @@ def _fit_scale(person: Person, photo: Photo, fw_target: float, face_y: float, hc
 def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
     ih, iw = image.shape[:2]
     s = max(w / iw, h / ih)
-    big = cv2.resize(image, (int(np.ceil(iw * s)), int(np.ceil(ih * s))), interpolation=cv2.INTER_AREA)
+    big = cv2.resize(
+        image, (int(np.ceil(iw * s)), int(np.ceil(ih * s))), interpolation=cv2.INTER_AREA
+    )
     y0 = (big.shape[0] - h) // 2
     x0 = (big.shape[1] - w) // 2
     return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])

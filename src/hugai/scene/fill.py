@@ -25,8 +25,8 @@ def push_pull(image: np.ndarray, known: np.ndarray, levels: int | None = None) -
     if levels is None:
         levels = max(1, int(np.ceil(np.log2(max(h0, w0)))) - 1)
     # Push: premultiplied colour and weight, averaged down.
-    pyr_c = [img * w[..., None]]
-    pyr_w = [w]
+    pyr_c: list[np.ndarray] = [img * w[..., None]]
+    pyr_w: list[np.ndarray] = [w]
     for _ in range(levels):
         c, ww = pyr_c[-1], pyr_w[-1]
         if min(ww.shape) < 2:
