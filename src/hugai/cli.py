@@ -202,6 +202,33 @@ cli.add_command(keys)
 # --- bench command is registered below this line ---
 
 
+@cli.command(
+    "bench",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_command(args: tuple[str, ...]) -> None:
+    """Benchmark quality and speed on the test photos (same options as `python -m bench`)."""
+    import importlib
+
+    import hugai
+
+    checkout = Path(hugai.__file__).resolve().parents[2]
+    if (checkout / "bench" / "cli.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        bench_cli = importlib.import_module("bench.cli")
+    except ImportError:
+        click.echo(
+            "hugai: the benchmark lives in the source checkout, not in the installed package; "
+            "run `python -m bench` from the repository root (pip install -e '.[bench]' first)",
+            err=True,
+        )
+        sys.exit(2)
+    sys.exit(bench_cli.main(list(args), prog="hugai bench"))
+
+
 def main() -> None:
     cli(prog_name="hugai")
 

@@ -6,12 +6,9 @@ import io
 import json
 import os
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import av
 import httpx
@@ -20,8 +17,8 @@ import pytest
 from PIL import Image
 from service_harness import (
     ApiKey,
+    HookReceiver,
     Server,
-    free_port,
     hugai,
     photo,
     start_server,
@@ -103,7 +100,7 @@ def test_one_photo_of_two_people_becomes_a_video(server: Server, pro: ApiKey) ->
 
         video = c.get(done["links"]["video"])
         assert video.headers["content-type"] == "video/mp4"
-        with av.open(io.BytesIO(video.content)) as container:
+        with av.open(io.BytesIO(video.content), mode="r") as container:
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
         assert len(frames) == 24
         assert frames[0].shape == (240, 320, 3)
@@ -359,43 +356,23 @@ def test_delete_stops_a_running_render(server: Server, pro: ApiKey) -> None:
 
 
 # ---- webhooks -------------------------------------------------------------------------------
-class _Hooks(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def hook_receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-    handler = type("Hooks", (_Hooks,), {"received": received})
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received
-    httpd.shutdown()
-    httpd.server_close()
+def hooks() -> Iterator[HookReceiver]:
+    receiver = HookReceiver()
+    yield receiver
+    receiver.close()
 
 
 def test_webhooks_are_signed_and_verifiable(
-    server: Server, pro: ApiKey, hook_receiver: tuple[str, list[tuple[dict[str, str], bytes]]]
+    server: Server, pro: ApiKey, hooks: HookReceiver
 ) -> None:
-    url, received = hook_receiver
     with server.client(pro.key) as c:
-        ok = submit(c, COUPLE, callback_url=url).json()
-        bad = submit(c, NOBODY, callback_url=url).json()
+        ok = submit(c, COUPLE, callback_url=hooks.url).json()
+        bad = submit(c, NOBODY, callback_url=hooks.url).json()
         wait_job(c, ok["id"])
         wait_job(c, bad["id"])
-    deadline = time.monotonic() + 20
-    while len(received) < 2 and time.monotonic() < deadline:
-        time.sleep(0.25)
+    hooks.wait_for(2)
+    received = hooks.received
     assert len(received) == 2
     by_job = {}
     for headers, body in received:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,7 +112,3 @@ def test_a_photo_with_no_person_says_so_beside_it(page: object, tmp_path: Path) 
     left.wait_for()
     assert left.inner_text().startswith("Found 1 person")
     assert p.locator(".thumb").count() == 1  # type: ignore[attr-defined]
-
-
-def test_chromium_is_the_debian_one() -> None:
-    assert shutil.which("chromium") in (str(CHROMIUM), None)

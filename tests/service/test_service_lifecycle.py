@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from service_harness import Proc, start_server, submit, wait_job
+from service_harness import Proc, hugai, start_server, submit, wait_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -71,3 +71,18 @@ def test_a_stopped_server_hands_its_render_back(
     with again.client() as c:
         c.cookies.update(cookie)
         assert wait_job(c, job["id"], timeout=60)["status"] == "succeeded"
+
+
+def test_an_api_only_server_and_a_worker_sharing_the_database(
+    photos: Path, tmp_path: Path, procs: list[Proc]
+) -> None:
+    # No Redis: `hugai worker` takes jobs straight from the database the server writes.
+    server = start_server(tmp_path, workers=0)
+    procs.append(server)
+    with server.client() as c:
+        job = submit(c, COUPLE).json()
+        time.sleep(1.5)
+        assert c.get(f"/v1/hugs/{job['id']}").json()["status"] == "queued", "nobody renders yet"
+        worker = Proc(hugai("worker"), env=server.env, log=tmp_path / "worker.log").start()
+        procs.append(worker)
+        assert wait_job(c, job["id"], timeout=60)["status"] == "succeeded", worker.tail()

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import redis
-from service_harness import Proc, free_port, hugai, start_server, submit, wait_job
+from service_harness import HookReceiver, Proc, free_port, hugai, start_server, submit, wait_job
 
 pytestmark = [
     pytest.mark.slow,
@@ -57,32 +55,6 @@ def start_redis(tmp: Path) -> tuple[Proc, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-class Hooks:
-    """Counts webhook deliveries per job: a job that finished twice would be delivered twice."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str]] = []
-        hooks = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hooks.events.append((payload["job"]["id"], payload["event"]))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def rendered(log: Path) -> list[str]:
     """Job ids a worker started rendering, from its log."""
     return re.findall(r"job ([0-9a-f]{32}): rendering", log.read_text(errors="replace"))
@@ -100,7 +72,7 @@ def test_a_killed_worker_loses_no_job(photos: Path, tmp_path: Path, procs: list[
         for i in range(2)
     ]
     procs.extend(workers)
-    hooks = Hooks()
+    hooks = HookReceiver()
     try:
         key = server.key("--concurrent-jobs", "10")
         with server.client(key.key) as c:
@@ -127,6 +99,8 @@ def test_a_killed_worker_loses_no_job(photos: Path, tmp_path: Path, procs: list[
                 assert len(list((server.data_dir / "jobs" / job_id).glob("run-*"))) == 1
         assert victim in rendered(workers[1].log), "the lost job was rendered by the survivor"
         time.sleep(2)  # a duplicate finish would be delivered by now
-        assert Counter(hooks.events) == {(job_id, "hug.succeeded"): 1 for job_id in ids}
+        events = [json.loads(body) for _, body in hooks.received]
+        delivered = Counter((e["job"]["id"], e["event"]) for e in events)
+        assert delivered == {(job_id, "hug.succeeded"): 1 for job_id in ids}
     finally:
         hooks.close()

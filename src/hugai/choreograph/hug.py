@@ -20,7 +20,7 @@ import numpy as np
 from hugai.choreograph import affine as af
 from hugai.choreograph.easing import fade, phase
 from hugai.choreograph.ik import two_bone_ik
-from hugai.choreograph.plan import ArmAction, HugPlan, plan_hug
+from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
 from hugai.rig.skin import blend_skin
 from hugai.types import N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
@@ -64,7 +64,7 @@ class _Person:
 
 
 def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motion:
-    plan = plan_hug(scene, rigs)
+    plan = plan_for(scene, rigs)
     n = config.n_frames
     times = np.arange(n) / config.fps
     duration = config.duration

@@ -60,11 +60,17 @@ def inner_arm(person: int) -> Part:
     return Part.L_ARM if person == 0 else Part.R_ARM
 
 
-def plan_hug(scene: Scene, rigs: tuple[Rig, Rig]) -> HugPlan:
-    tops = [float(r.face[1]) for r in rigs]
-    taller = 0 if tops[0] < tops[1] else 1
-    if scene.in_front is not None:
-        front = scene.in_front
+def plan_hug(
+    in_front: int | None,
+    face_tops: tuple[float, float],
+    free: tuple[tuple[bool, bool], tuple[bool, bool]],
+    why: tuple[tuple[str, str], tuple[str, str]],
+) -> HugPlan:
+    """The plan from who is in front in the photo (or None), the face tops (smaller y is taller)
+    and, per person, whether each arm (left, right) is free and why (not)."""
+    taller = 0 if face_tops[0] < face_tops[1] else 1
+    if in_front is not None:
+        front = in_front
         front_why = "in front in the photo"
     else:
         front = 1 - taller
@@ -72,19 +78,33 @@ def plan_hug(scene: Scene, rigs: tuple[Rig, Rig]) -> HugPlan:
     back = 1 - front
     arms: list[ArmPlan] = []
     for person in (0, 1):
-        rig = rigs[person]
         for part in (Part.L_ARM, Part.R_ARM):
-            free = rig.arm_free[part - 1]
-            why = rig.arm_why[part - 1]
+            ok = free[person][part - 1]
+            reason = why[person][part - 1]
             if part != inner_arm(person):
-                arms.append(ArmPlan(person, part, ArmAction.STAY, "outer arm" if free else why))
-            elif not free:
-                arms.append(ArmPlan(person, part, ArmAction.STAY, why))
+                arms.append(ArmPlan(person, part, ArmAction.STAY, "outer arm" if ok else reason))
+            elif not ok:
+                arms.append(ArmPlan(person, part, ArmAction.STAY, reason))
             elif person == back:
                 action = ArmAction.WRAP_SHOULDERS if person == taller else ArmAction.WRAP_BACK
-                arms.append(ArmPlan(person, part, action, f"free arm of the one behind; {why}"))
+                arms.append(ArmPlan(person, part, action, f"free arm of the one behind; {reason}"))
             else:
                 arms.append(
                     ArmPlan(person, part, ArmAction.BEHIND, f"free arm, {front_why} in front")
                 )
     return HugPlan(front=front, back=back, arms=tuple(arms))
+
+
+def plan_for(scene: Scene, rigs: tuple[Rig, Rig]) -> HugPlan:
+    """The plan for built rigs (the same one the rigs were cut for)."""
+    return plan_hug(
+        scene.in_front,
+        (float(rigs[0].face[1]), float(rigs[1].face[1])),
+        (rigs[0].arm_free, rigs[1].arm_free),
+        (rigs[0].arm_why, rigs[1].arm_why),
+    )
+
+
+def moving_arms(plan: HugPlan, person: int) -> set[Part]:
+    """The arms that move apart from the torso (and so are cut out as parts of their own)."""
+    return {a.part for a in plan.arms if a.person == person and a.action != ArmAction.STAY}

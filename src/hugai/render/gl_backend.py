@@ -1,46 +1,51 @@
 """The fast renderer: the same picture as ``NumpyRenderer``, drawn with OpenGL (Mesa llvmpipe, EGL).
 
-Why: on the CPU, the numpy renderer spends most of a frame filling triangle-ID maps one triangle
-at a time and compositing in float arrays; llvmpipe rasterises, samples and blends with JIT-compiled
-SIMD code on every core, several times faster. No window or GPU is needed: the context is made
-headless through EGL, and ``make_renderer`` falls back to numpy when that fails (``RenderError``).
+Why: on the CPU, the numpy renderer spends most of a frame filling triangle maps one triangle at
+a time and compositing in whole-frame arrays; llvmpipe rasterises, samples and blends with
+JIT-compiled SIMD code on every core. No window or GPU is needed: the context is made headless
+through EGL, and ``make_renderer`` falls back to numpy when that fails (``RenderError``).
 
-Per frame, on the CPU: the skinned mesh vertices (cheap). On the GL side, in four steps:
+Per frame, on the CPU: the skinned mesh (``posed_people``, cheap) and, only while the background
+dissolves or blurs, the mix of the background images at canvas size (so that the GL side warps
+one image). On the GL side:
 
-1. Each person's triangles, in array order with blending off, into that person's own RGBA +
-   depth framebuffer: later triangles overwrite earlier ones, as in the numpy triangle-ID map.
-   Texels come from the person's parts (uploaded once) with bilinear filtering.
-2. The nearer person's alpha (per pixel, by depth) averaged down ``k``×``k``.
+1. Both people into one RGBA32UI "people image": per pixel, each person's RGBA8 and depth
+   (colour masks keep each person to its half). Triangles go in array order with blending off,
+   so the last triangle wins, as in the numpy triangle map. Texels come from the person's parts
+   (uploaded once) with bilinear filtering.
+2. The nearer person's alpha (by depth, per pixel), sampled 2×2 per k×k block.
 3. A separable Gaussian on that small image: the contact shadow's blur.
-4. One full-screen pass: the background warped by the camera (two bilinear lookups with
-   OpenCV's BORDER_REFLECT101, mixed by the depth-of-field blur), then the farther and the
-   nearer person "over" it, the farther one darkened by the shadow. One ``glReadPixels``.
+4. One full-screen pass: the background warped by the camera (OpenCV's BORDER_REFLECT101), the
+   farther then the nearer person "over" it, the farther one darkened by the shadow.
+   One ``glReadPixels``.
 
-What keeps the picture equal to numpy's (see ``frame.composite``, which defines it):
+What keeps the picture equal to numpy's (``frame.composite`` defines the meaning):
 
-- Pixel centres: numpy samples output pixel (i, j) at (i, j); GL at (i + 0.5, j + 0.5). Vertices
-  are shifted by half a pixel, and texture lookups add half a texel. Images are uploaded with
-  row 0 first and read back row 0 first, so nothing is flipped.
+- Pixel centres: numpy samples output pixel (i, j) at (i, j), GL at (i + 0.5, j + 0.5); vertices
+  are shifted by half a pixel, texture lookups by half a texel. Images go up row 0 first and come
+  back row 0 first, so nothing is flipped.
 - Coverage: ``cv2.fillConvexPoly`` (4 sub-pixel bits) paints a triangle's outline as well as its
   inside, about half a pixel wider than GL's "centre inside" rule. Each triangle is widened by
-  half a pixel in the L1 sense and clipped to its rounded bounding box, like OpenCV's scanlines,
-  so an arm's edge over the body and the silhouette fall on the same pixels (see
-  ``_triangle_vertices``).
-- The parts are stacked in one atlas in numpy (a lookup just past a part's last row reads the
-  next part's first row; outside the atlas reads zeros). Here each part is a layer of a texture
-  array, framed by one row of its neighbour and a zero border, which gives the same bilinear
-  lookups and keeps each layer within ``GL_MAX_TEXTURE_SIZE``.
-- Straight (not premultiplied) alpha throughout, rounded to 8 bits where numpy has ``uint8``.
-- The shadow's Gaussian runs on the ``k``× smaller image with its sigma reduced so that box
-  average, small Gaussian and bilinear upsampling add up to the same variance; the darkening is
-  at most ``CONTACT_SHADOW``, so the approximation moves a pixel by well under one level.
+  half a pixel (an L1 disc) and clipped to its rounded bounding box, like OpenCV's scanlines, so
+  an arm's edge over the body and the silhouette land on the same pixels (``_triangle_vertices``).
+- numpy stacks the parts in one atlas (a lookup just past a part's last row reads the next part's
+  first row; outside the atlas reads zeros). Here each part is a layer of a texture array framed
+  by one row of its neighbour and a zero border: the same bilinear lookups, and each layer stays
+  within ``GL_MAX_TEXTURE_SIZE`` however many parts there are.
+- Straight (not premultiplied) alpha, rounded to 8 bits where numpy has ``uint8``.
+- The shadow's Gaussian runs on a k× smaller image, its sigma reduced so that sampling, small
+  Gaussian and bilinear upsampling add up to the same variance. The darkening is at most
+  ``CONTACT_SHADOW``, so this moves a pixel by well under one level.
+- Mixing the background images before the warp instead of after rounds differently, by at most
+  a level.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
+import cv2
 import numpy as np
 
 from hugai.errors import RenderError
@@ -51,8 +56,11 @@ from hugai.types import Motion, Rig, Scene
 _SUBPIXEL = 16.0
 """Vertices are rounded to 1/16 pixel for coverage, as ``numpy_backend`` does (shift 4)."""
 
-_MAX_TAPS = 64
-"""Half-width limit of the shadow blur kernel on the small image (the factor keeps it below)."""
+_TIE = 1.0 / 64.0
+"""Extra widening of each triangle, in pixels (see ``_triangle_vertices``)."""
+
+_MAX_TAPS = 40
+"""Bilinear tap pairs of the shadow blur, at most (the factor k keeps it near 9)."""
 
 _FLOATS_PER_VERTEX = 9  # position 2, atlas uv 2, depth 1, box 4
 
@@ -82,12 +90,11 @@ uniform float u_last_part;
 noperspective in vec2 v_uv;
 flat in float v_depth;
 flat in vec4 v_box;
-// Both halves carry the same value; the colour mask keeps this person's half (see _PACKING).
-out uvec4 f_people;
+out uvec4 f_people;   // both halves alike; the colour mask keeps this person's half
 void main() {
     vec2 p = gl_FragCoord.xy - 0.5;
     if (any(lessThan(p, v_box.xy)) || any(greaterThan(p, v_box.zw))) discard;
-    // The stacked atlas row v lies in part floor(v / height); the layer's frame rows hold the
+    // Row v of the stacked atlas lies in part floor(v / height); the layer's frame rows hold the
     // neighbouring rows of the stack, so bilinear lookups across a seam match the stack.
     float part = clamp(floor(v_uv.y / u_part_size.y), 0.0, u_last_part);
     vec2 local = vec2(v_uv.x, v_uv.y - part * u_part_size.y) + 1.0;
@@ -101,13 +108,16 @@ void main() {
 """
 
 _PACKING = """
-// The people image, RGBA32UI: (RGBA8 of person 0, depth bits of person 0, the same for person 1),
-// cleared to 0 = not covered (depth -inf, as numpy's empty pixels).
+// The people image, RGBA32UI: (RGBA8 of person 0, depth bits of person 0, the same for
+// person 1), cleared to 0 = not covered (depth -inf, like numpy's empty pixels).
 vec4 unpack_rgba(uint v) {
     return vec4(float(v & 255u), float((v >> 8) & 255u), float((v >> 16) & 255u), float(v >> 24));
 }
 float unpack_depth(uint v) {
     return v == 0u ? -3.0e38 : uintBitsToFloat(v);
+}
+float near_alpha(uvec4 v) {
+    return float(((unpack_depth(v.g) >= unpack_depth(v.a)) ? v.r : v.b) >> 24) / 255.0;
 }
 """
 
@@ -120,101 +130,74 @@ void main() {
 }
 """
 
-_NEAR_ALPHA_FRAGMENT = """
+_NEAR_ALPHA_FRAGMENT = (
+    """
 #version 330
 uniform usampler2D u_people;
 uniform int u_factor;      // one small pixel per factor x factor output pixels
-uniform int u_samples;     // per axis, every factor / samples output pixels
+uniform ivec2 u_offsets;   // where in the block the 2x2 samples lie
 uniform ivec2 u_size;      // output size
 out float f_alpha;
-%s
+"""
+    + _PACKING
+    + """
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * u_factor;
-    float sum = 0.0;
-    float n = 0.0;
-    for (int j = 0; j < u_samples; ++j) {
-        for (int i = 0; i < u_samples; ++i) {
-            ivec2 q = base + (ivec2(i, j) * 2 + 1) * u_factor / (2 * u_samples);
-            if (q.x < u_size.x && q.y < u_size.y) {
-                uvec4 v = texelFetch(u_people, q, 0);
-                bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
-                sum += float((first_near ? v.r : v.b) >> 24);
-                n += 1.0;
-            }
-        }
-    }
-    f_alpha = n > 0.0 ? sum / (255.0 * n) : 0.0;
+    ivec2 last = u_size - 1;
+    // Blocks cut by the frame's edge repeat its last pixels.
+    f_alpha = 0.25 * (
+        near_alpha(texelFetch(u_people, min(base + u_offsets.xx, last), 0))
+        + near_alpha(texelFetch(u_people, min(base + u_offsets.yx, last), 0))
+        + near_alpha(texelFetch(u_people, min(base + u_offsets.xy, last), 0))
+        + near_alpha(texelFetch(u_people, min(base + u_offsets.yy, last), 0)));
 }
-""" % _PACKING
+"""
+)
 
-_BLUR_FRAGMENT = """
+_BLUR_FRAGMENT = f"""
 #version 330
 uniform sampler2D u_src;
-uniform ivec2 u_dir;
-uniform int u_radius;
-uniform float u_weights[%d];
+uniform vec2 u_step;            // one texel along the blur's axis, in texture coordinates
+uniform int u_taps;
+uniform vec2 u_tap[{_MAX_TAPS + 1}];   // (offset in texels, weight); tap 0 is the centre
 out float f_value;
-int reflect101(int i, int n) {
-    i = abs(i);
-    return max(0, (n - 1) - abs(n - 1 - i));
-}
-void main() {
-    ivec2 size = textureSize(u_src, 0);
-    ivec2 p = ivec2(gl_FragCoord.xy);
-    int n = u_dir.x != 0 ? size.x : size.y;
-    int c = u_dir.x != 0 ? p.x : p.y;
-    float sum = 0.0;
-    for (int t = -u_radius; t <= u_radius; ++t) {
-        int i = reflect101(c + t, n);
-        ivec2 q = u_dir.x != 0 ? ivec2(i, p.y) : ivec2(p.x, i);
-        sum += u_weights[abs(t)] * texelFetch(u_src, q, 0).r;
-    }
+void main() {{
+    // Two Gaussian weights per bilinear lookup, placed between their texels ("Efficient
+    // Gaussian blur with linear sampling", D. Rákos, 2010).
+    vec2 uv = gl_FragCoord.xy / vec2(textureSize(u_src, 0));
+    float sum = u_tap[0].y * texture(u_src, uv).r;
+    for (int i = 1; i < u_taps; ++i) {{
+        vec2 d = u_tap[i].x * u_step;
+        sum += u_tap[i].y * (texture(u_src, uv + d).r + texture(u_src, uv - d).r);
+    }}
     f_value = sum;
-}
-""" % (_MAX_TAPS + 1)
+}}
+"""
 
-_COMPOSITE_FRAGMENT = """
-// Specialised per frame by #defines (llvmpipe runs both sides of a branch, even a uniform one):
-// SHARP (the filled background), REST (dissolving from the rest background), SOFT (the
-// depth-of-field blurred one), SHADOW (the contact shadow).
+_COMPOSITE_FRAGMENT = (
+    """
 uniform sampler2D u_background;
-uniform sampler2D u_rest;
-uniform sampler2D u_blurred;
 uniform vec2 u_canvas;       // (width, height) of the background
 uniform mat2 u_cam_inv;      // output pixels -> canvas pixels: src = u_cam_inv * (p - u_cam_t)
 uniform vec2 u_cam_t;
-uniform float u_reveal;      // rest background -> filled background
-uniform float u_blur;        // sharp -> blurred
 uniform usampler2D u_people;
 uniform sampler2D u_shadow;
-uniform vec2 u_shadow_scale; // 1 / (factor * small size)
-uniform float u_shadow_k;    // CONTACT_SHADOW * contact
+uniform float u_shadow_shift; // output pixel -> small image: (p + shift) * scale
+uniform vec2 u_shadow_scale;
+uniform float u_shadow_k;     // CONTACT_SHADOW * contact
 out vec4 f_color;
-%s
-vec3 warped(sampler2D image, vec2 src) {
-    // BORDER_REFLECT101 mirrors about the edge texel centres, and bilinear interpolation is
-    // symmetric about any texel centre, so mirroring the coordinate gives OpenCV's lookup.
+"""
+    + _PACKING
+    + """
+void main() {
+    // cv2.warpAffine(INTER_LINEAR, BORDER_REFLECT101), as uint8. Reflect101 mirrors about the
+    // edge texel centres, and bilinear interpolation is symmetric about any texel centre, so
+    // mirroring the coordinate gives OpenCV's lookup.
+    vec2 src = u_cam_inv * (gl_FragCoord.xy - 0.5 - u_cam_t);
     vec2 hi = u_canvas - 1.0;
     src = hi - abs(hi - abs(src));
-    vec3 c = texture(image, (src + 0.5) / u_canvas).rgb * 255.0;
-    return floor(c + 0.5);   // cv2.warpAffine returns uint8
-}
+    vec3 bg = floor(texture(u_background, (src + 0.5) / u_canvas).rgb * 255.0 + 0.5);
 
-void main() {
-    vec2 p = gl_FragCoord.xy - 0.5;
-    vec2 src = u_cam_inv * (p - u_cam_t);
-    vec3 bg;   // frame.warp_background, each cv2.addWeighted rounded to uint8
-#if SHARP
-    bg = warped(u_background, src);
-#if REST
-    bg = floor(warped(u_rest, src) * (1.0 - u_reveal) + bg * u_reveal + 0.5);
-#endif
-#if SOFT
-    bg = floor(bg * (1.0 - u_blur) + warped(u_blurred, src) * u_blur + 0.5);
-#endif
-#else
-    bg = warped(u_blurred, src);
-#endif
     uvec4 v = texelFetch(u_people, ivec2(gl_FragCoord.xy), 0);
     bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
     vec4 near = unpack_rgba(first_near ? v.r : v.b);
@@ -222,14 +205,16 @@ void main() {
     float near_a = near.a / 255.0;
     float far_a = far.a / 255.0;
     vec3 far_rgb = far.rgb;
-#if SHADOW
-    far_rgb *= 1.0 - u_shadow_k * texture(u_shadow, gl_FragCoord.xy * u_shadow_scale).r;
+#if SHADOW   // not a uniform branch: llvmpipe runs both sides of one
+    vec2 at = (gl_FragCoord.xy + u_shadow_shift) * u_shadow_scale;
+    far_rgb *= 1.0 - u_shadow_k * texture(u_shadow, at).r;
 #endif
     vec3 outc = far_rgb * far_a + bg * (1.0 - far_a);
     outc = near.rgb * near_a + outc * (1.0 - near_a);
     f_color = vec4(clamp(outc, 0.0, 255.0) / 255.0, 1.0);
 }
-""" % _PACKING
+"""
+)
 
 
 def posed_people(
@@ -250,6 +235,24 @@ def posed_people(
         people.append((dest, tri_depth))
     fw = float(np.mean([r.face_width for r in rigs])) * float(cam[0, 0])
     return people, float(motion.contact[frame]), max(1.0, 0.12 * fw)
+
+
+def canvas_background(
+    images: dict[str, np.ndarray], blur: float, reveal: float
+) -> tuple[str, np.ndarray]:
+    """This frame's background on the canvas, before the camera: ``frame.warp_background``'s mix
+    of the "background", "rest" and "blurred" images (any of them uint8 (H, W, C)), done before
+    the warp rather than after (the same up to rounding). Returns the name of the one image used,
+    or "mix" with the mixed image.
+    """
+    if "blurred" in images and blur >= 1.0:
+        return "blurred", images["blurred"]
+    name, sharp = "background", images["background"]
+    if "rest" in images and reveal < 1.0:
+        name, sharp = "mix", cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
+    if "blurred" not in images or blur <= 0.0:
+        return name, sharp
+    return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
 
 
 def atlas_uv(rig: Rig) -> np.ndarray:
@@ -304,7 +307,9 @@ def _triangle_vertices(
     nx, ny = sy * turn, -sx * turn
     length = np.maximum(np.hypot(nx, ny), 1e-12)
     nx, ny = nx / length, ny / length
-    off = 0.5 * np.maximum(np.abs(nx), np.abs(ny))
+    # A hair more than half a pixel, so that pixel centres right on the widened edge (common:
+    # vertices sit on the 1/16 grid) are rasterised, and the box decides them as OpenCV does.
+    off = 0.5 * np.maximum(np.abs(nx), np.abs(ny)) + _TIE
     # Vertex i lies on edges i - 1 and i: move it to where the two moved edges meet.
     px, py, po = np.roll(nx, 1, axis=1), np.roll(ny, 1, axis=1), np.roll(off, 1, axis=1)
     cross = px * ny - py * nx
@@ -331,26 +336,42 @@ def _triangle_vertices(
     return out.reshape(-1, _FLOATS_PER_VERTEX)
 
 
-def shadow_plan(sigma: float) -> tuple[int, int, np.ndarray]:
-    """How to blur the shadow: (factor k, samples per axis, half kernel weights).
+class ShadowPlan(NamedTuple):
+    """How the contact shadow's blur of sigma output pixels is made.
 
-    The nearer alpha is averaged over k×k output pixels (sampled every other pixel), blurred on
-    the k× smaller image and upsampled bilinearly. The box (variance (k²-1)/12), the small
-    Gaussian (variance s²k²) and the upsampling tent (variance k²/6) together match the variance
-    sigma² of ``cv2.GaussianBlur``; the kernel's half-width follows OpenCV's rule for float
-    images (4 sigma).
+    factor: one small pixel per factor × factor output pixels.
+    offsets: the two sample positions along each axis of a block (2×2 samples per block).
+    centre: their mean, where the small pixel sits in its block.
+    taps: float32 (n, 2), the small image's Gaussian as (offset, weight) bilinear lookups: tap 0
+        the centre, then pairs of texels looked up between them, on both sides.
     """
-    k = int(min(8, max(1, math.floor(sigma / 3.0))))
-    if k == 1:
-        small = sigma
-    else:
-        small = math.sqrt(max(sigma**2 - (k * k - 1) / 12.0 - k * k / 6.0, 0.25 * k * k)) / k
-    ksize = int(round(small * 8 + 1)) | 1
-    radius = min(ksize // 2, _MAX_TAPS)
-    t = np.arange(radius + 1, dtype=np.float64)
-    w = np.exp(-0.5 * (t / small) ** 2)
+
+    factor: int
+    offsets: tuple[int, int]
+    centre: float
+    taps: np.ndarray
+
+
+def shadow_plan(sigma: float) -> ShadowPlan:
+    """Sampling (variance of the offsets), a Gaussian of sigma s on the small image (variance
+    s²k²) and bilinear upsampling (a tent, variance k²/6) together match the variance sigma² of
+    ``cv2.GaussianBlur``; the kernel's half-width follows OpenCV's rule for float images (4 s).
+    """
+    k = int(min(16, max(1, round(sigma / 4.0))))
+    o0, o1 = k // 4, (3 * k) // 4
+    centre = (o0 + o1) / 2.0
+    spread = ((o1 - o0) / 2.0) ** 2
+    tent = k * k / 6.0 if k > 1 else 0.0
+    small = math.sqrt(max(sigma**2 - spread - tent, 0.25 * k * k)) / k
+    radius = min((int(round(small * 8 + 1)) | 1) // 2, 2 * _MAX_TAPS)
+    w = np.exp(-0.5 * (np.arange(radius + 2, dtype=np.float64) / small) ** 2)
+    w[radius + 1] = 0.0
     w /= w[0] + 2.0 * w[1:].sum()
-    return k, (k + 1) // 2, w.astype(np.float32)
+    taps = [(0.0, w[0])]
+    for a in range(1, radius + 1, 2):
+        pair = w[a] + w[a + 1]
+        taps.append((a + w[a + 1] / pair, pair))
+    return ShadowPlan(k, (o0, o1), centre, np.asarray(taps, np.float32))
 
 
 class _Person:
@@ -370,7 +391,7 @@ class _Person:
         framed[:, 1 : h + 1, 1 : w + 1] = tex
         framed[1:, 0, 1 : w + 1] = tex[:-1, h - 1]  # the previous part's last row
         framed[:-1, h + 1, 1 : w + 1] = tex[1:, 0]  # the next part's first row
-        self.parts = ctx.texture_array((w + 2, h + 2, parts), 4, framed.tobytes())
+        self.parts = ctx.texture_array((w + 2, h + 2, parts), 4, framed)
         self.parts.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self.parts.repeat_x = False
         self.parts.repeat_y = False
@@ -388,8 +409,8 @@ class _Person:
 class GLRenderer:
     """Renders frames of a scene with OpenGL; ``render(motion, i)`` → uint8 (H, W, 3).
 
-    Raises ``RenderError`` when no OpenGL 3.3 context can be made through EGL (no libEGL or Mesa),
-    so that ``make_renderer(backend="auto")`` falls back to numpy.
+    Raises ``RenderError`` when no OpenGL 3.3 context can be made through EGL (no libEGL or Mesa)
+    or the scene exceeds its limits, so that ``make_renderer(backend="auto")`` falls back to numpy.
     """
 
     name = "gl"
@@ -404,22 +425,28 @@ class GLRenderer:
             import moderngl
         except ImportError as exc:
             raise RenderError(
-                f"the gl backend needs moderngl ({exc}); pip install 'hugai[gl]' or use --backend numpy"
+                f"the gl backend needs moderngl ({exc}); "
+                "pip install 'hugai[gl]' or use --backend numpy"
             ) from exc
+        headless: dict[str, Any] = {"backend": "egl"}  # no window system, no GPU needed
         try:
-            ctx = moderngl.create_standalone_context(backend="egl", require=330)
+            ctx = moderngl.create_standalone_context(require=330, **headless)
         except Exception as exc:  # glcontext raises plain Exceptions for missing libraries
             raise RenderError(
-                f"no OpenGL context through EGL ({exc}); install libegl1, libgl1, libegl-mesa0 "
-                "and libgl1-mesa-dri, or use --backend numpy"
+                f"no OpenGL 3.3 context through EGL ({exc}); install libegl1, libgl1, "
+                "libegl-mesa0 and libgl1-mesa-dri, or use --backend numpy"
             ) from exc
         self.scene = scene
         self.rigs = rigs
         self.size = (width, height)
         self._ctx: Any = ctx
+        self._gl_error: type[Exception] = moderngl.Error
         self._objects: list[Any] = []
         self._people: list[_Person] = []
         self._small: dict[int, tuple[Any, Any, Any, Any]] = {}
+        self._canvases: dict[str, np.ndarray] = {}
+        self._textures: dict[str, Any] = {}
+        self._background_for: tuple[float, float] | None = None
         try:
             with ctx:
                 self._setup(moderngl)
@@ -435,8 +462,7 @@ class GLRenderer:
         width, height = self.size
         max_size = int(ctx.info["GL_MAX_TEXTURE_SIZE"])
         max_layers = int(ctx.info.get("GL_MAX_ARRAY_TEXTURE_LAYERS", 256))
-        bg = self.scene.background
-        ch, cw = bg.shape[:2]
+        ch, cw = self.scene.background.shape[:2]
         if max(width, height, cw, ch) > max_size:
             raise RenderError(
                 f"output {width}x{height} or canvas {cw}x{ch} exceeds this OpenGL's "
@@ -445,31 +471,30 @@ class GLRenderer:
         for rig in self.rigs:
             self._people.append(_Person(ctx, rig, max_size, max_layers))
 
-        # RGBA, not RGB: llvmpipe samples 4-channel 8-bit textures faster. Units: 0 a person's
-        # parts, 1 the people image, 2 background, 3 rest background, 4 blurred, 5 small shadow.
-        self._canvas = (float(cw), float(ch))
-        self._backgrounds: dict[str, Any] = {}
-        for unit, (key, image) in enumerate(
-            (
-                ("background", bg),
-                ("rest", self.scene.rest_background),
-                ("blurred", self.scene.blurred),
-            ),
-            start=2,
-        ):
+        # The background images, RGBA (llvmpipe samples 4 x 8 bits faster than 3), and one more
+        # texture for the frames that mix them.
+        sources = {
+            "background": self.scene.background,
+            "rest": self.scene.rest_background,
+            "blurred": self.scene.blurred,
+        }
+        for name, image in sources.items():
             if image is None:
                 continue
             if image.shape[:2] != (ch, cw):
                 raise RenderError(
-                    f"scene.{key} is {image.shape[1]}x{image.shape[0]}; it must match the "
+                    f"scene.{name} is {image.shape[1]}x{image.shape[0]}; it must match the "
                     f"background's {cw}x{ch}"
                 )
-            tex = self._keep(ctx.texture((cw, ch), 4, _rgba(image)))
+            self._canvases[name] = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+        names = list(self._canvases) + (["mix"] if len(self._canvases) > 1 else [])
+        for name in names:
+            tex = self._keep(ctx.texture((cw, ch), 4, self._canvases.get(name)))
             tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
             tex.repeat_x = False
             tex.repeat_y = False
-            tex.use(unit)
-            self._backgrounds[key] = tex
+            self._textures[name] = tex
+        self._canvas = (float(cw), float(ch))
 
         self._people_tex = self._keep(ctx.texture(self.size, 4, dtype="u4"))
         self._people_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
@@ -483,8 +508,6 @@ class GLRenderer:
         self._mesh_prog = program(_MESH_VERTEX, _MESH_FRAGMENT)
         self._near_prog = program(_FULLSCREEN_VERTEX, _NEAR_ALPHA_FRAGMENT)
         self._blur_prog = program(_FULLSCREEN_VERTEX, _BLUR_FRAGMENT)
-        self._program = program
-        self._composites: dict[tuple[bool, bool, bool, bool], tuple[Any, Any]] = {}
         self._mesh_vaos = [
             self._keep(
                 ctx.vertex_array(
@@ -496,29 +519,29 @@ class GLRenderer:
         ]
         self._near_vao = self._keep(ctx.vertex_array(self._near_prog, []))
         self._blur_vao = self._keep(ctx.vertex_array(self._blur_prog, []))
+        # Step 4 without and with the contact shadow.
+        self._composites: list[tuple[Any, Any]] = []
+        for shadow in (0, 1):
+            defines = f"#version 330\n#define SHADOW {shadow}\n"
+            prog = program(_FULLSCREEN_VERTEX, defines + _COMPOSITE_FRAGMENT)
+            self._composites.append((prog, self._keep(ctx.vertex_array(prog, []))))
 
+        # Texture units: 0 a person's parts, 1 the people image, 2 the background, 3 the shadow.
         self._mesh_prog["u_size"].value = (float(width), float(height))
         self._mesh_prog["u_parts"].value = 0
         self._near_prog["u_people"].value = 1
         self._near_prog["u_size"].value = (width, height)
-        self._blur_prog["u_src"].value = 5
+        self._blur_prog["u_src"].value = 3
+        for prog, _ in self._composites:
+            for name, value in (
+                ("u_people", 1),
+                ("u_background", 2),
+                ("u_shadow", 3),
+                ("u_canvas", self._canvas),
+            ):
+                if prog.get(name, None) is not None:  # the compiler drops what a program ignores
+                    prog[name].value = value
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
-
-    def _composite(self, flags: tuple[bool, bool, bool, bool]) -> tuple[Any, Any]:
-        """The composite program and its vertex array for (SHARP, REST, SOFT, SHADOW)."""
-        if flags not in self._composites:
-            defines = "".join(
-                f"#define {name} {int(on)}\n"
-                for name, on in zip(("SHARP", "REST", "SOFT", "SHADOW"), flags, strict=True)
-            )
-            prog = self._program(_FULLSCREEN_VERTEX, "#version 330\n" + defines + _COMPOSITE_FRAGMENT)
-            units = {"u_people": 1, "u_background": 2, "u_rest": 3, "u_blurred": 4, "u_shadow": 5}
-            for name, unit in units.items():
-                if name in prog:  # the compiler drops what a variant does not use
-                    prog[name].value = unit
-            prog["u_canvas"].value = self._canvas
-            self._composites[flags] = (prog, self._keep(self._ctx.vertex_array(prog, [])))
-        return self._composites[flags]
 
     def _keep(self, obj: Any) -> Any:
         self._objects.append(obj)
@@ -544,35 +567,38 @@ class GLRenderer:
         return self._small[k]
 
     def render(self, motion: Motion, frame: int) -> np.ndarray:
+        if self._ctx is None:
+            raise RenderError("this gl renderer was closed; make a new one")
         if not 0 <= frame < motion.n_frames:
             raise RenderError(f"frame {frame}: the motion has frames 0 to {motion.n_frames - 1}")
-        if self._ctx is None:
-            raise RenderError("the gl renderer was closed; make a new one")
         people, contact, sigma = posed_people(self.rigs, motion, frame)
         meshes = [
             _triangle_vertices(dest, person.uv, person.triangles, tri_depth)
             for person, (dest, tri_depth) in zip(self._people, people, strict=True)
         ]
         cam = motion.camera[frame].astype(np.float64)
-        # Which backgrounds this frame mixes, as frame.warp_background decides.
-        blur = float(motion.blur[frame])
-        reveal = float(motion.reveal[frame])
-        soft = "blurred" in self._backgrounds and blur > 0.0
-        sharp = not (soft and blur >= 1.0)
-        rest = sharp and "rest" in self._backgrounds and reveal < 1.0
-        flags = (sharp, rest, soft, contact > 0.0)
-        with self._ctx:
-            return self._draw(meshes, sigma, cam, flags, {
-                "u_reveal": reveal, "u_blur": blur, "u_shadow_k": CONTACT_SHADOW * contact
-            })
+        try:
+            with self._ctx:
+                self._use_background(float(motion.blur[frame]), float(motion.reveal[frame]))
+                return self._draw(meshes, contact, sigma, cam)
+        except self._gl_error as exc:
+            raise RenderError(
+                f"OpenGL failed on frame {frame} ({exc}); use --backend numpy"
+            ) from exc
+
+    def _use_background(self, blur: float, reveal: float) -> None:
+        """Bind this frame's canvas background to unit 2, mixing it only when it changed."""
+        if (blur, reveal) == self._background_for:
+            return
+        name, image = canvas_background(self._canvases, blur, reveal)
+        tex = self._textures[name]
+        if name == "mix":
+            tex.write(np.ascontiguousarray(image))
+        tex.use(2)
+        self._background_for = (blur, reveal)
 
     def _draw(
-        self,
-        meshes: list[np.ndarray],
-        sigma: float,
-        cam: np.ndarray,
-        flags: tuple[bool, bool, bool, bool],
-        uniforms: dict[str, float],
+        self, meshes: list[np.ndarray], contact: float, sigma: float, cam: np.ndarray
     ) -> np.ndarray:
         width, height = self.size
         # 1. Each person into their half of the people image, triangles in order, the last wins.
@@ -580,12 +606,14 @@ class GLRenderer:
         fbo.color_mask = (True, True, True, True)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0)
-        for i, (person, vao, verts) in enumerate(zip(self._people, self._mesh_vaos, meshes, strict=True)):
+        for i, (person, vao, verts) in enumerate(
+            zip(self._people, self._mesh_vaos, meshes, strict=True)
+        ):
             if not len(verts):
                 continue
             fbo.color_mask = (i == 0, i == 0, i == 1, i == 1)
             fbo.use()
-            person.vbo.write(verts.tobytes())
+            person.vbo.write(verts)
             person.parts.use(0)
             self._mesh_prog["u_part_size"].value = person.part_size
             self._mesh_prog["u_last_part"].value = person.last_part
@@ -593,39 +621,40 @@ class GLRenderer:
         fbo.color_mask = (True, True, True, True)
         self._people_tex.use(1)
 
-        prog, vao = self._composite(flags)
-
         # 2-3. The nearer person's alpha, made small and blurred: the contact shadow.
-        if flags[3]:
-            k, samples, weights = shadow_plan(sigma)
+        shadow_k = CONTACT_SHADOW * contact
+        prog, vao = self._composites[1 if shadow_k > 0.0 else 0]
+        if shadow_k > 0.0:
+            plan = shadow_plan(sigma)
+            k = plan.factor
             a, fa, b, fb = self._small_targets(k)
             fa.use()
             self._near_prog["u_factor"].value = k
-            self._near_prog["u_samples"].value = samples
+            self._near_prog["u_offsets"].value = plan.offsets
             self._near_vao.render(vertices=3)
-            padded = np.zeros(_MAX_TAPS + 1, np.float32)
-            padded[: len(weights)] = weights
-            self._blur_prog["u_weights"].write(padded.tobytes())
-            self._blur_prog["u_radius"].value = len(weights) - 1
-            for src, dst, direction in ((a, fb, (1, 0)), (b, fa, (0, 1))):
-                src.use(5)
+            taps = np.zeros((_MAX_TAPS + 1, 2), np.float32)
+            taps[: len(plan.taps)] = plan.taps
+            self._blur_prog["u_tap"].write(taps)
+            self._blur_prog["u_taps"].value = len(plan.taps)
+            for src, dst, step in ((a, fb, (1.0 / a.width, 0.0)), (b, fa, (0.0, 1.0 / a.height))):
+                src.use(3)
                 dst.use()
-                self._blur_prog["u_dir"].value = direction
+                self._blur_prog["u_step"].value = step
                 self._blur_vao.render(vertices=3)
-            a.use(5)
+            a.use(3)
+            prog["u_shadow_shift"].value = k / 2.0 - plan.centre - 0.5
             prog["u_shadow_scale"].value = (1.0 / (k * a.width), 1.0 / (k * a.height))
+            prog["u_shadow_k"].value = shadow_k
 
         # 4. Background, farther person, nearer person; one read-back.
         inv = np.linalg.inv(cam[:, :2])
-        prog["u_cam_inv"].value = tuple(float(c) for c in inv.T.reshape(-1))
+        prog["u_cam_inv"].value = tuple(float(c) for c in inv.T.reshape(-1))  # column-major
         prog["u_cam_t"].value = (float(cam[0, 2]), float(cam[1, 2]))
-        for name, value in uniforms.items():
-            if name in prog:
-                prog[name].value = value
         self._out_fbo.use()
         vao.render(vertices=3)
-        data = self._out_fbo.read(components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(height, width, 3)
+        frame = np.empty((height, width, 3), np.uint8)  # a new one each time: callers keep frames
+        self._out_fbo.read_into(frame, components=3, alignment=1)
+        return frame
 
     def close(self) -> None:
         """Release every GL object and the context; safe to call twice."""
@@ -645,11 +674,3 @@ class GLRenderer:
             self._objects.clear()
         ctx.release()
         self._ctx = None
-
-
-def _rgba(image: np.ndarray) -> bytes:
-    """uint8 (H, W, 3) → RGBA bytes, alpha 255."""
-    h, w = image.shape[:2]
-    out = np.full((h, w, 4), 255, np.uint8)
-    out[..., :3] = image
-    return out.tobytes()

@@ -9,10 +9,12 @@ arms stay part of the body and move with the torso.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from hugai.choreograph.plan import moving_arms, plan_hug
 from hugai.config import HugConfig
 from hugai.rig.mesh import mesh_mask
 from hugai.rig.skin import skin_arm, skin_body
@@ -26,22 +28,42 @@ ARMS = (
 
 
 def build_rigs(scene: Scene, config: HugConfig) -> tuple[Rig, Rig]:
+    """Rig both people; only the arms the hug plan moves are cut out as parts of their own."""
     a, b = scene.layers
-    return build_rig(a, b, config), build_rig(b, a, config)
+    checks = (check_arms(a, b, config), check_arms(b, a, config))
+    plan = plan_hug(
+        scene.in_front,
+        (float(a.face[1]), float(b.face[1])),
+        (checks[0].free, checks[1].free),
+        (checks[0].why, checks[1].why),
+    )
+    return (
+        build_rig(a, checks[0], moving_arms(plan, 0)),
+        build_rig(b, checks[1], moving_arms(plan, 1)),
+    )
 
 
-def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
+@dataclass(frozen=True)
+class ArmCheck:
+    """Per arm (left, right): free or not, why, and its pixels (float32 (H, W)) when free."""
+
+    free: tuple[bool, bool]
+    why: tuple[str, str]
+    regions: tuple[np.ndarray | None, np.ndarray | None]
+
+
+def check_arms(layer: Layer, partner: Layer, config: HugConfig) -> ArmCheck:
     joints = complete_joints(layer)
-    h, w = layer.alpha.shape
-    fw = float(layer.face[2] - layer.face[0])
     torso = torso_polygon(joints)
     free: list[bool] = []
     why: list[str] = []
-    arm_masks: list[np.ndarray | None] = []
+    regions: list[np.ndarray | None] = []
     for _, *chain in ARMS:
         arm = (chain[0], chain[1], chain[2], chain[3])
         ok, reason = arm_is_free(layer, partner, joints, torso, arm)
         region = arm_region(layer, joints, torso, arm) if ok else None
+        if ok and region is None:
+            ok, reason = False, "the arm cannot be told apart from the body"
         if region is not None and float((region * partner.visible).sum()) > 0.05 * float(
             region.sum()
         ):
@@ -50,7 +72,19 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
             ok, reason, region = False, "lean style: arms stay", None
         free.append(ok)
         why.append(reason)
-        arm_masks.append(region)
+        regions.append(region)
+    return ArmCheck((free[0], free[1]), (why[0], why[1]), (regions[0], regions[1]))
+
+
+def build_rig(layer: Layer, check: ArmCheck, moving: set[Part]) -> Rig:
+    joints = complete_joints(layer)
+    h, w = layer.alpha.shape
+    fw = float(layer.face[2] - layer.face[0])
+    torso = torso_polygon(joints)
+    arm_masks = [
+        region if part in moving else None
+        for (part, *_), region in zip(ARMS, check.regions, strict=True)
+    ]
 
     textures = np.zeros((len(Part), h, w, 4), np.uint8)
     body_alpha = layer.alpha.copy()
@@ -75,16 +109,20 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
 
     edge = max(6.0, fw / 3.5)
     verts, tris = mesh_mask(body_alpha, edge)
-    weights = skin_body(verts, joints, layer.face, free=tuple(free))
+    weights = skin_body(verts, joints, layer.face)
     parts = [np.full(len(tris), Part.BODY, np.int8)]
     all_v, all_t, all_w = [verts], [tris], [weights]
     offset = len(verts)
     for (part, *_), region in zip(ARMS, arm_masks, strict=True):
         if region is None:
             continue
+        # The arm's texture reaches a few pixels past its mesh, and its mesh does not grow past
+        # the cut: where the arm meets the body, the arm's triangles then never show a sliver
+        # of transparent texture over the body (a bright seam line at rest).
+        reach = cv2.dilate(region, np.ones((7, 7), np.uint8))
         textures[part, ..., :3] = layer.rgb
-        textures[part, ..., 3] = np.clip(layer.alpha * region * 255 + 0.5, 0, 255).astype(np.uint8)
-        av, at = mesh_mask(layer.alpha * region, max(5.0, edge * 0.7))
+        textures[part, ..., 3] = np.clip(layer.alpha * reach * 255 + 0.5, 0, 255).astype(np.uint8)
+        av, at = mesh_mask(layer.alpha * region, max(5.0, edge * 0.7), grow=0)
         if len(at) == 0:
             continue
         all_v.append(av)
@@ -103,8 +141,8 @@ def build_rig(layer: Layer, partner: Layer, config: HugConfig) -> Rig:
         tri_part=np.concatenate(parts),
         weights=weights_all,
         textures=textures,
-        arm_free=(free[0], free[1]),
-        arm_why=(why[0], why[1]),
+        arm_free=check.free,
+        arm_why=check.why,
         face=layer.face.copy(),
     )
 

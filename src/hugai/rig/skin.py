@@ -49,9 +49,7 @@ def head_weight(verts: np.ndarray, joints: np.ndarray, face: np.ndarray) -> np.n
     return w.astype(np.float32)
 
 
-def skin_body(
-    verts: np.ndarray, joints: np.ndarray, face: np.ndarray, free: tuple[bool, ...]
-) -> np.ndarray:
+def skin_body(verts: np.ndarray, joints: np.ndarray, face: np.ndarray) -> np.ndarray:
     """Weights of body vertices: HEAD, TORSO, and the lower body (L_THIGH) below the hips."""
     w = np.zeros((len(verts), N_BONES), np.float32)
     wh = head_weight(verts, joints, face)

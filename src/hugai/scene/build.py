@@ -33,7 +33,8 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     a, b = perception.people
     union = np.maximum(a.alpha, b.alpha)
     background = fill_background(photo, union, max(a.face_width, b.face_width))
-    layers = (person_layer(photo, background, a), person_layer(photo, background, b))
+    behind = fill_behind_edges(photo, union)
+    layers = (person_layer(photo, behind, a), person_layer(photo, behind, b))
     return Scene(
         photo=photo,
         background=background,
@@ -41,7 +42,7 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         crop=frame_crop(photo.shape, layers, config),
         in_front=perception.in_front,
         blurred=depth_of_field(background, max(a.face_width, b.face_width)),
-        rest_background=np.where((union > 0.02)[..., None], background, photo).astype(np.uint8),
+        rest_background=np.where((union > 0.02)[..., None], behind, photo).astype(np.uint8),
     )
 
 
@@ -59,6 +60,16 @@ def fill_background(photo: np.ndarray, people: np.ndarray, face_width: float) ->
     return np.clip(filled * (1 - m) + soft * m + 0.5, 0, 255).astype(np.uint8)
 
 
+def fill_behind_edges(photo: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """What is most likely right behind the people's soft edges: the nearest background colours.
+
+    Used to unmix edge colours (and behind the people at frame 0), never shown once they move:
+    it is filled from right up to the mask, so it is accurate at the edge and smeary inside.
+    """
+    known = (people <= 0.02).astype(np.float32)
+    return push_pull(photo, known)
+
+
 def depth_of_field(background: np.ndarray, face_width: float) -> np.ndarray:
     """A lens blur of the background, shown progressively as the camera pushes in."""
     sigma = max(1.5, face_width * 0.06)
@@ -66,7 +77,10 @@ def depth_of_field(background: np.ndarray, face_width: float) -> np.ndarray:
 
 
 def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> Layer:
-    """The person's colours (unmixed, and filled under the partner) and alpha on the canvas."""
+    """The person's colours (unmixed, and filled under the partner) and alpha on the canvas.
+
+    background: what lies behind the person's soft edges (see ``fill_behind_edges``).
+    """
     vis = person.alpha
     hidden = person.occluded if person.occluded is not None else np.zeros_like(vis)
     alpha = np.maximum(vis, hidden).astype(np.float32)
@@ -125,8 +139,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
 
     layers = []
     for i, (photo, person) in enumerate(zip(photos, people, strict=True)):
-        src_bg = fill_background(photo.image, person.alpha, person.face_width)
-        layer = person_layer(photo.image, src_bg, person)
+        layer = person_layer(photo.image, fill_behind_edges(photo.image, person.alpha), person)
         rgb = layer.rgb if i == 0 else match_light(layer.rgb, layer.visible, photo, photos[0])
         s = _fit_scale(person, photo, fw_target, face_y, hc)
         fx, fy = (float(v) for v in person.face_center)

@@ -41,7 +41,7 @@ from hugai.service.uploads import MAX_PHOTOS, Upload
 
 log = logging.getLogger("hugai.service")
 
-WEB_DIR = Path(__file__).parent / "web"
+WEB_DIR = Path(__file__).parent / "static"
 COOKIE = "hugai_client"
 SSE_POLL_SECONDS = 0.5
 

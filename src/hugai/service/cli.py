@@ -52,7 +52,14 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
             "sharing this database and HUGAI_DATA_DIR",
             err=True,
         )
-    uvicorn.run(create_app(settings, workers=workers), host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        create_app(settings, workers=workers),
+        host=host,
+        port=port,
+        log_level=log_level,
+        # Open progress streams must not hold a shutdown up: renders go back to the queue.
+        timeout_graceful_shutdown=5,
+    )
 
 
 @click.command()

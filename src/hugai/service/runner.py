@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hugai.config import HugConfig
-from hugai.errors import HugError
+from hugai.errors import HugError, RenderError
 from hugai.load import load_photo
 from hugai.service import db, jobs, storage, webhooks
 from hugai.service.db import ApiKeyRow, JobRow
@@ -133,8 +133,8 @@ def run_job(settings: Settings, job_id: str, stop: threading.Event | None = None
             )
         except Exception:
             log.exception("job %s: render failed", job_id)
-            err = Internal("something went wrong while making the video; please try again")
-            finished = jobs.fail(settings, job_id, token, "render_error", err.message, None)
+            err = RenderError("something went wrong while making the video; please try again")
+            finished = jobs.fail(settings, job_id, token, err.code, err.message, None)
     if finished is None or finished.status != "succeeded":
         storage.delete_run(settings, job_id, token)  # nothing of ours is referenced
     if finished is None:
