@@ -205,10 +205,33 @@ class MoveNetPersonFinder:
                 continue
             out.append(
                 Candidate(
-                    box=det.box.astype(np.float32), face=None, score=det.score, source="movenet"
+                    box=det.box.astype(np.float32),
+                    face=None,
+                    score=det.score,
+                    source="movenet",
+                    head=head_from_keypoints(det.keypoints, det.scores),
                 )
             )
         return out
+
+
+def head_from_keypoints(points: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
+    """A head box from COCO keypoints (nose, eyes, ears; shoulders for scale), or None."""
+    seen = [k for k in range(5) if scores[k] >= 0.3]
+    if len(seen) < 2:
+        return None
+    c = points[seen].mean(axis=0)
+    size = 0.0
+    if scores[3] >= 0.3 and scores[4] >= 0.3:
+        size = max(size, 1.3 * float(np.linalg.norm(points[3] - points[4])))
+    if scores[1] >= 0.3 and scores[2] >= 0.3:
+        size = max(size, 3.0 * float(np.linalg.norm(points[1] - points[2])))
+    if scores[5] >= 0.3 and scores[6] >= 0.3:
+        size = max(size, 0.6 * float(np.linalg.norm(points[5] - points[6])))
+    if size <= 0:
+        return None
+    r = size / 2
+    return np.array([c[0] - r, c[1] - 1.2 * r, c[0] + r, c[1] + r], np.float32)
 
 
 def default_finders() -> list[PersonFinder]:

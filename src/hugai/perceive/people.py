@@ -17,7 +17,7 @@ from hugai.errors import NoPeopleFound, OnlyOnePerson, PeopleTooSmall, PersonFro
 from hugai.perceive.models import Candidate, CropPose, FaceFinder, PersonFinder, PoseEstimator
 from hugai.types import Joint, Perception, Person, Photo, Pose2D
 
-MIN_FACE_FRACTION = 0.025
+MIN_FACE_FRACTION = 0.02
 """A person whose face is narrower than this share of the photo's long side is too small to use."""
 
 _SKELETON = (
@@ -259,6 +259,12 @@ def _plausible(est: CropPose, cand: Candidate) -> bool:
         return False
     nose = est.points[Joint.NOSE]
     x0, _, x1, _ = cand.box
+    if cand.head is not None:
+        # The pose must be of the head that was proposed, not of a neighbour's.
+        hx0, hy0, hx1, hy1 = cand.head
+        m = 0.3 * (hx1 - hx0)
+        if not (hx0 - m <= nose[0] <= hx1 + m and hy0 - m <= nose[1] <= hy1 + m):
+            return False
     if cand.face is not None:
         fx0, fy0, fx1, fy1 = cand.face
         fw = fx1 - fx0
