@@ -16,8 +16,7 @@ from realphotos import photo
 
 from hugai.errors import RenderError
 from hugai.render import make_renderer
-from hugai.render.frame import frame_inputs, warp_background
-from hugai.render.gl_backend import GLRenderer, canvas_background, posed_people
+from hugai.render.gl_backend import GLRenderer
 from hugai.render.numpy_backend import NumpyRenderer
 from hugai.types import N_BONES, N_JOINTS, Bone, Motion, Rig, Scene
 
@@ -200,35 +199,6 @@ def test_without_rest_or_blurred_backgrounds() -> None:
             assert mean <= 1.0 and p99 <= 12, (f, mean, p99)
     finally:
         gl.close()
-
-
-def test_posed_people_are_frame_inputs_without_the_background() -> None:
-    scene = _scene()
-    rigs = (_square_rig(14, 10, 40, arm=True, seed=0), _square_rig(44, 16, 38, arm=False, seed=1))
-    motion = _motion()
-    for f in range(motion.n_frames):
-        people, contact, sigma = posed_people(rigs, motion, f)
-        ref = frame_inputs(scene, rigs, motion, f, OUTPUT)
-        for (dest, depth), (ref_dest, ref_depth) in zip(people, ref.people, strict=True):
-            np.testing.assert_array_equal(dest, ref_dest)
-            np.testing.assert_array_equal(depth, ref_depth)
-        assert contact == ref.contact and sigma == ref.shadow_sigma
-
-
-@pytest.mark.parametrize(
-    ("blur", "reveal"), [(0.0, 0.0), (0.0, 0.4), (0.3, 1.0), (0.6, 0.2), (1.0, 0.5)]
-)
-def test_background_mixed_on_the_canvas_matches_warp_background(blur: float, reveal: float) -> None:
-    scene = _scene()
-    images = {
-        "background": scene.background,
-        "rest": scene.rest_background,
-        "blurred": scene.blurred,
-    }
-    _, mixed = canvas_background(images, blur, reveal)  # type: ignore[arg-type]
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    want = warp_background(scene, identity, blur, reveal, CANVAS)
-    assert np.abs(mixed.astype(int) - want.astype(int)).max() <= 1
 
 
 def test_make_renderer_picks_gl(setup: tuple) -> None:

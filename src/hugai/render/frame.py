@@ -37,8 +37,31 @@ class FrameInputs:
 def frame_inputs(
     scene: Scene, rigs: tuple[Rig, Rig], motion: Motion, frame: int, size: tuple[int, int]
 ) -> FrameInputs:
+    people, contact, sigma = posed_people(rigs, motion, frame)
+    _, canvas = canvas_background(
+        scene_images(scene), float(motion.blur[frame]), float(motion.reveal[frame])
+    )
     cam = motion.camera[frame].astype(np.float64)
-    bg = warp_background(scene, cam, float(motion.blur[frame]), float(motion.reveal[frame]), size)
+    bg = cv2.warpAffine(canvas, cam, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+    return FrameInputs(bg, tuple(people), contact, sigma)
+
+
+def scene_images(scene: Scene) -> dict[str, np.ndarray]:
+    """The scene's background images by the names ``canvas_background`` uses."""
+    images = {"background": scene.background}
+    if scene.rest_background is not None:
+        images["rest"] = scene.rest_background
+    if scene.blurred is not None:
+        images["blurred"] = scene.blurred
+    return images
+
+
+def posed_people(
+    rigs: tuple[Rig, Rig], motion: Motion, frame: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, float]:
+    """Per person (vertices float64 (V, 2) output pixels, triangle depth float32 (T,)), the contact
+    strength and the shadow sigma, for one frame."""
+    cam = motion.camera[frame].astype(np.float64)
     people = []
     for i, rig in enumerate(rigs):
         bones = motion.bones[frame, i].astype(np.float64)
@@ -48,26 +71,37 @@ def frame_inputs(
         tri_depth = vdepth[rig.triangles].mean(axis=1).astype(np.float32)
         people.append((dest, tri_depth))
     fw = float(np.mean([r.face_width for r in rigs])) * float(cam[0, 0])
-    return FrameInputs(bg, tuple(people), float(motion.contact[frame]), max(1.0, 0.12 * fw))
+    return people, float(motion.contact[frame]), max(1.0, 0.12 * fw)
 
 
-def warp_background(
-    scene: Scene, cam: np.ndarray, blur: float, reveal: float, size: tuple[int, int]
-) -> np.ndarray:
-    """The background seen through the camera: the rest background dissolving into the filled
-    one as the people start to move, then into its depth-of-field blur as the camera closes in."""
-    flags = cv2.INTER_LINEAR
-    border = cv2.BORDER_REFLECT101
-    sharp = cv2.warpAffine(scene.background, cam, size, flags=flags, borderMode=border)
-    if scene.rest_background is not None and reveal < 1.0:
-        rest = cv2.warpAffine(scene.rest_background, cam, size, flags=flags, borderMode=border)
-        sharp = cv2.addWeighted(rest, 1.0 - reveal, sharp, reveal, 0.0)
-    if scene.blurred is None or blur <= 0.0:
-        return sharp
-    soft = cv2.warpAffine(scene.blurred, cam, size, flags=flags, borderMode=border)
-    if blur >= 1.0:
-        return soft
-    return cv2.addWeighted(sharp, 1.0 - blur, soft, blur, 0.0)
+def canvas_background(
+    images: dict[str, np.ndarray], blur: float, reveal: float
+) -> tuple[str, np.ndarray]:
+    """This frame's background on the canvas, before the camera: the rest background dissolving
+    into the filled one as the people start to move, then into its depth-of-field blur as the
+    camera closes in. ``images`` holds "background" and, when the scene has them, "rest" and
+    "blurred" (uint8 (H, W, C)). Returns the name of the one image used, or "mix" and the mix
+    (a GL backend keeps the named ones on the GPU).
+    """
+    if "blurred" in images and blur >= 1.0:
+        return "blurred", images["blurred"]
+    name, sharp = "background", images["background"]
+    if "rest" in images and reveal < 1.0:
+        name, sharp = "mix", cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
+    if "blurred" not in images or blur <= 0.0:
+        return name, sharp
+    return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
+
+
+def atlas_uv(rig: Rig) -> np.ndarray:
+    """float64 (V, 2): each vertex in the atlas of parts stacked vertically, as
+    ``numpy_backend.PersonRaster`` computes it (a vertex takes the part of its last triangle)."""
+    h = rig.textures.shape[1]
+    vpart = np.zeros(len(rig.vertices), np.int64)
+    vpart[rig.triangles.reshape(-1)] = np.repeat(rig.tri_part.astype(np.int64), 3)
+    return rig.vertices.astype(np.float64) + np.stack(
+        [np.zeros(len(vpart)), vpart * float(h)], axis=1
+    )
 
 
 def people_box(dests: list[np.ndarray], size: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -49,8 +49,7 @@ import cv2
 import numpy as np
 
 from hugai.errors import RenderError
-from hugai.render.frame import CONTACT_SHADOW
-from hugai.rig.skin import blend_skin
+from hugai.render.frame import CONTACT_SHADOW, atlas_uv, canvas_background, posed_people
 from hugai.types import Motion, Rig, Scene
 
 _SUBPIXEL = 16.0
@@ -215,55 +214,6 @@ void main() {
 }
 """
 )
-
-
-def posed_people(
-    rigs: tuple[Rig, Rig], motion: Motion, frame: int
-) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, float]:
-    """Per person (vertices float64 (V, 2) output pixels, triangle depth float32 (T,)), the contact
-    strength and the shadow sigma: ``frame.frame_inputs`` without the background warp, which is
-    done on the GL side. Kept equal to it by ``tests/test_gl_backend.py``.
-    """
-    cam = motion.camera[frame].astype(np.float64)
-    people = []
-    for i, rig in enumerate(rigs):
-        bones = motion.bones[frame, i].astype(np.float64)
-        posed = blend_skin(rig.vertices.astype(np.float64), rig.weights.astype(np.float64), bones)
-        dest = posed @ cam[:, :2].T + cam[:, 2]
-        vdepth = rig.weights.astype(np.float64) @ motion.depth[frame, i].astype(np.float64)
-        tri_depth = vdepth[rig.triangles].mean(axis=1).astype(np.float32)
-        people.append((dest, tri_depth))
-    fw = float(np.mean([r.face_width for r in rigs])) * float(cam[0, 0])
-    return people, float(motion.contact[frame]), max(1.0, 0.12 * fw)
-
-
-def canvas_background(
-    images: dict[str, np.ndarray], blur: float, reveal: float
-) -> tuple[str, np.ndarray]:
-    """This frame's background on the canvas, before the camera: ``frame.warp_background``'s mix
-    of the "background", "rest" and "blurred" images (any of them uint8 (H, W, C)), done before
-    the warp rather than after (the same up to rounding). Returns the name of the one image used,
-    or "mix" with the mixed image.
-    """
-    if "blurred" in images and blur >= 1.0:
-        return "blurred", images["blurred"]
-    name, sharp = "background", images["background"]
-    if "rest" in images and reveal < 1.0:
-        name, sharp = "mix", cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
-    if "blurred" not in images or blur <= 0.0:
-        return name, sharp
-    return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
-
-
-def atlas_uv(rig: Rig) -> np.ndarray:
-    """float64 (V, 2): each vertex in the atlas of parts stacked vertically, as
-    ``numpy_backend.PersonRaster`` computes it (a vertex takes the part of its last triangle)."""
-    h = rig.textures.shape[1]
-    vpart = np.zeros(len(rig.vertices), np.int64)
-    vpart[rig.triangles.reshape(-1)] = np.repeat(rig.tri_part.astype(np.int64), 3)
-    return rig.vertices.astype(np.float64) + np.stack(
-        [np.zeros(len(vpart)), vpart * float(h)], axis=1
-    )
 
 
 def _triangle_vertices(

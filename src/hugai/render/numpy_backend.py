@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hugai.render.frame import FrameInputs, composite, frame_inputs, people_box
+from hugai.render.frame import FrameInputs, atlas_uv, composite, frame_inputs, people_box
 from hugai.types import Motion, Rig, Scene
 
 _SHIFT = 4  # sub-pixel bits for cv2.fillConvexPoly
@@ -24,11 +24,7 @@ class PersonRaster:
     def __init__(self, rig: Rig) -> None:
         parts, h, w, _ = rig.textures.shape
         self.atlas = np.ascontiguousarray(rig.textures.reshape(parts * h, w, 4))
-        vpart = np.zeros(len(rig.vertices), np.int64)
-        vpart[rig.triangles.reshape(-1)] = np.repeat(rig.tri_part.astype(np.int64), 3)
-        self.uv = rig.vertices.astype(np.float64) + np.stack(
-            [np.zeros(len(vpart)), vpart * float(h)], axis=1
-        )
+        self.uv = atlas_uv(rig)
         self.triangles = rig.triangles
 
     def draw(
