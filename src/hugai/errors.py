@@ -14,9 +14,11 @@ class HugError(Exception):
     exit_code: int = 1
     http_status: int = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, photo: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.photo = photo
+        """Which input photo (0-based) the error is about, when it is about one."""
 
     def __str__(self) -> str:
         return self.message

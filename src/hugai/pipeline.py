@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hugai.config import HugConfig
-from hugai.errors import InputError
+from hugai.errors import HugError, InputError
 from hugai.load import load_photo
 from hugai.perceive.models import (
     FaceFinder,
@@ -86,7 +86,7 @@ def make_hug(
 
     # 1. Perceive: decode, find the two people, their poses and masks.
     with stage("perceive"):
-        loaded = [p if isinstance(p, Photo) else load_photo(p) for p in photos]
+        loaded = load_photos(photos)
         m = models or _default_models()
         perception = perceive(loaded, m.finders, m.faces, m.pose)
 
@@ -149,5 +149,14 @@ def _default_models() -> Models:
     return _MODELS
 
 
-def load_photos(sources: Sequence[PhotoSource]) -> list[Photo]:
-    return [p if isinstance(p, Photo) else load_photo(p) for p in sources]
+def load_photos(sources: Sequence[PhotoSource], names: Sequence[str] | None = None) -> list[Photo]:
+    """Decode each photo (``names`` label bytes); errors say which photo (0-based) is bad."""
+    out = []
+    for i, p in enumerate(sources):
+        try:
+            out.append(p if isinstance(p, Photo) else load_photo(p, names[i] if names else None))
+        except HugError as exc:
+            if exc.photo is None:
+                exc.photo = i
+            raise
+    return out

@@ -27,9 +27,9 @@ def make_hug(
     config: HugConfig,
     progress: Callable[[str, float], None],
 ) -> HugResult:
-    for p in photos:
+    for i, p in enumerate(photos):
         if p.name.startswith("nobody"):
-            raise NoPeopleFound(f"{p.name}: found no person; use a photo of people")
+            raise NoPeopleFound(f"{p.name}: found no person; use a photo of people", photo=i)
         if p.name.startswith("crash"):
             raise ZeroDivisionError("a bug")
     slow = any(p.name.startswith("slow") for p in photos)

@@ -18,7 +18,6 @@ from hugai.service.errors import (
     OverPlanLimit,
     QuotaExceeded,
     http_error,
-    photo_index,
 )
 from hugai.service.jobs import Caller
 from hugai.service.plans import Plan
@@ -123,8 +122,8 @@ def test_one_mapping_from_errors_to_http() -> None:
     )
     status, body, headers = http_error(QuotaExceeded("wait", retry_after=12.2))  # type: ignore[arg-type]
     assert (status, body["code"], headers) == (429, "quota_exceeded", {"Retry-After": "12"})
-    assert photo_index(NoPeopleFound("b.jpg: found no person"), ["a.jpg", "b.jpg"]) == 1
-    assert photo_index(NoPeopleFound("found no person"), ["a.jpg"]) is None
+    status, body, _ = http_error(NoPeopleFound("b.jpg: found no person", photo=1))
+    assert (status, body["photo"]) == (422, 1)
 
 
 def test_plan_refuses_more_than_it_allows() -> None:

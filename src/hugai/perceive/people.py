@@ -48,13 +48,15 @@ def perceive(
         found = find_people(photos[0], 0, finders, faces, pose)
         if not found:
             raise NoPeopleFound(
-                f"{photos[0].name}: found no person; use a photo where two people face the camera"
+                f"{photos[0].name}: found no person; use a photo where two people face the camera",
+                photo=0,
             )
         if len(found) == 1:
-            _require_frontal(found[0], photos[0])
+            _require_frontal(found[0], photos[0], 0)
             raise OnlyOnePerson(
                 f"{photos[0].name}: found 1 person; use a photo with two people or pass a second "
-                "photo of the other person"
+                "photo of the other person",
+                photo=0,
             )
         chosen = choose_two(found, photos[0].size)
         if len(found) > 2:
@@ -71,7 +73,8 @@ def perceive(
             found = find_people(photo, i, finders, faces, pose)
             if not found:
                 raise NoPeopleFound(
-                    f"{photo.name}: found no person; use a photo where the person faces the camera"
+                    f"{photo.name}: found no person; use a photo where the person faces the camera",
+                    photo=i,
                 )
             best = choose_two(found, photo.size)[0] if len(found) > 1 else found[0]
             if len(found) > 1:
@@ -79,7 +82,7 @@ def perceive(
             chosen_list.append(best)
         chosen = (chosen_list[0], chosen_list[1])
     for person in chosen:
-        _require_frontal(person, photos[person.photo_index])
+        _require_frontal(person, photos[person.photo_index], person.photo_index)
     if len(photos) == 1 and chosen[0].face_center[0] > chosen[1].face_center[0]:
         chosen = (chosen[1], chosen[0])
         in_front = None if in_front is None else 1 - in_front
@@ -113,11 +116,12 @@ def who_is_in_front(a: Person, b: Person) -> int | None:
     return 0 if near_a >= 0 else 1
 
 
-def _require_frontal(person: Person, photo: Photo) -> None:
+def _require_frontal(person: Person, photo: Photo, index: int) -> None:
     if not person.frontal:
         raise PersonFromBehind(
             f"{photo.name}: a person is seen from behind; use a photo where both people face the "
-            "camera (a frontal photo works best)"
+            "camera (a frontal photo works best)",
+            photo=index,
         )
 
 
@@ -177,7 +181,8 @@ def find_people(
             f"{photo.name}: found {len(people) + len(too_small)} people, but "
             f"{'they are' if len(too_small) > 1 else 'one is'} too small in the frame (faces about "
             f"{round(float(np.mean(too_small)))} pixels wide); use a closer photo where each face "
-            f"is at least {need} pixels wide"
+            f"is at least {need} pixels wide",
+            photo=index,
         )
     return people
 

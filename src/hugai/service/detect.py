@@ -12,7 +12,6 @@ import threading
 from hugai.errors import HugError
 from hugai.perceive.people import find_people, perceive
 from hugai.pipeline import Models
-from hugai.service.errors import photo_index
 from hugai.service.schemas import DetectOut, ErrorOut, PersonOut, PhotoPeopleOut
 from hugai.types import Photo
 
@@ -36,9 +35,7 @@ def detect(photos: list[Photo]) -> DetectOut:
         try:
             perceive(photos, m.finders, m.faces, m.pose)
         except HugError as exc:
-            error = ErrorOut(
-                code=exc.code, message=exc.message, photo=photo_index(exc, [p.name for p in photos])
-            )
+            error = ErrorOut(code=exc.code, message=exc.message, photo=exc.photo)
     return DetectOut(
         photos=[
             PhotoPeopleOut(

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from hugai.errors import HugError, InputError
 
 
@@ -83,9 +81,3 @@ def http_error(exc: HugError) -> tuple[int, dict[str, object], dict[str, str]]:
     if isinstance(exc, QuotaExceeded):
         headers["Retry-After"] = str(exc.retry_after)
     return exc.http_status, body, headers
-
-
-def photo_index(exc: HugError, names: Sequence[str]) -> int | None:
-    """Which input photo an engine error is about (its message starts with the photo's name)."""
-    hits = [i for i, n in enumerate(names) if exc.message.startswith(f"{n}:")]
-    return hits[0] if len(hits) == 1 else None

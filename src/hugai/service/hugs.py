@@ -119,7 +119,7 @@ def clean_all(settings: Settings, files: list[Upload]) -> list[CleanPhoto]:
         try:
             out.append(uploads.clean(replace(f, name=name), settings))
         except HugError as exc:
-            exc.photo = i  # type: ignore[attr-defined]
+            exc.photo = i
             raise
     return out
 

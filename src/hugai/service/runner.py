@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from hugai.config import HugConfig
 from hugai.errors import HugError, RenderError
-from hugai.load import load_photo
+from hugai.pipeline import load_photos
 from hugai.service import db, jobs, storage, webhooks
 from hugai.service.db import ApiKeyRow, JobRow
-from hugai.service.errors import Internal, photo_index
+from hugai.service.errors import Internal
 from hugai.service.schemas import JobOut
 from hugai.service.settings import Settings
 
@@ -128,9 +128,7 @@ def run_job(settings: Settings, job_id: str, stop: threading.Event | None = None
                 return "released"
             log.info("job %s: stopped (deleted, expired or taken over)", job_id)
         except HugError as exc:
-            finished = jobs.fail(
-                settings, job_id, token, exc.code, exc.message, photo_index(exc, row.photo_names)
-            )
+            finished = jobs.fail(settings, job_id, token, exc.code, exc.message, exc.photo)
         except Exception:
             log.exception("job %s: render failed", job_id)
             err = RenderError("something went wrong while making the video; please try again")
@@ -152,7 +150,7 @@ def _render(
 ) -> JobRow | None:
     config = HugConfig(**row.options)
     data = storage.read_photos(settings, row.id, len(row.photo_names))
-    photos = [load_photo(d, name) for d, name in zip(data, row.photo_names, strict=True)]
+    photos = load_photos(data, row.photo_names)
     out_dir.mkdir(parents=True, exist_ok=True)
     # The encoder picks the container from the suffix, so the temporary name keeps ".mp4".
     part = out_dir / "hug.part.mp4"
