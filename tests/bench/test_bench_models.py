@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.faces import dlib_available
+from bench.faces import Face, FaceModels, dlib_available
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTOS = REPO.parent / "shared" / "photos"
@@ -23,13 +23,12 @@ pytestmark = [
 ]
 
 
-def _face(models, image):  # type: ignore[no-untyped-def]
+def _face(models: FaceModels, image: np.ndarray) -> Face:
     box, score = max(models.detect(image), key=lambda d: d[1])
     return models.describe(image, box, score)
 
 
 def test_descriptor_says_same_person_after_resizing_and_different_people_apart() -> None:
-    from bench.faces import FaceModels
     from hugai.load import load_photo
 
     models = FaceModels()
