@@ -31,8 +31,9 @@ ARM_START, ARM_END = 0.16, 0.70
 CAMERA_START, CAMERA_END = 0.08, 0.92
 BODY_LEAN = math.radians(3.0)
 HEAD_TILT = math.radians(7.0)
-NARROWING = 0.10
-FACE_GAP = 1.7
+NARROWING = 0.04
+"""Kept small: arms that stay with the torso narrow with it, and bones must keep within 5 %."""
+FACE_GAP = 1.6
 """Final horizontal distance between face centres, in mean face widths (~ one face apart)."""
 MAX_ZOOM = 1.8
 
@@ -61,6 +62,8 @@ class _Person:
     head_pivot: np.ndarray
     slide: float
     breath_period: float
+    lean: float  # body lean toward the partner at the embrace (radians)
+    tilt: float  # head tilt toward the partner on top of the lean (radians)
 
 
 def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motion:
@@ -112,6 +115,12 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
 def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
     """Per-person constants; the slide is chosen so the faces end ``FACE_GAP`` apart."""
     fw = float(np.mean([r.face_width for r in rigs]))
+    # The taller one bends toward a much shorter partner (a child, someone seated): up to 5° more
+    # lean and 6° more head tilt as the heads are more than a face apart in height.
+    tops = [float(r.face[1]) for r in rigs]
+    taller = int(np.argmin(tops))
+    dh = (max(tops) - min(tops)) / fw
+    bend = float(np.clip(dh - 0.8, 0.0, 1.2))
     out = []
     for i, r in enumerate(rigs):
         j = r.joints
@@ -128,6 +137,8 @@ def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
                 head_pivot=(neck + 0.55 * (mouth - neck)).astype(np.float64),
                 slide=0.0,
                 breath_period=float(rng.uniform(3.2, 4.0)),
+                lean=BODY_LEAN + (math.radians(4.2) * bend if i == taller else 0.0),
+                tilt=HEAD_TILT + (math.radians(5.0) * bend if i == taller else 0.0),
             )
         )
     # Where the faces would end up with lean and tilt alone, then slide the rest of the way.
@@ -162,11 +173,11 @@ def _torso_map(p: _Person, u: float, t: float, duration: float) -> np.ndarray:
     fw = p.rig.face_width
     # Breathing starts from rest (frame 0 is the photo) and eases off as they embrace.
     breath = 0.004 * (1 - math.cos(2 * math.pi * t / p.breath_period)) * (1 - 0.5 * a)
-    narrow = 1.0 - NARROWING * a - 0.02 * sq
+    narrow = 1.0 - NARROWING * a - 0.01 * sq
     pivot = np.array([p.neck[0], p.hips[1]])
     m = af.scale_about(narrow, 1.0 + breath, pivot)
-    m = af.compose(af.rotate_about(p.side * BODY_LEAN * a, p.hips), m)
-    m = af.compose(af.translate(p.slide * a + p.side * 0.05 * fw * sq, 0.0), m)
+    m = af.compose(af.rotate_about(p.side * p.lean * a, p.hips), m)
+    m = af.compose(af.translate(p.slide * a + p.side * 0.03 * fw * sq, 0.0), m)
     sway_center = p.hips
     return af.compose(af.rotate_about(_sway(u, t, duration), sway_center), m)
 
@@ -177,7 +188,7 @@ def _body_bones(
     a = float(phase(u, STILL_END, APPROACH_END))
     maps = [af.identity() for _ in range(N_BONES)]
     maps[Bone.TORSO] = torso
-    head_angle = p.side * (BODY_LEAN + HEAD_TILT) * a + _sway(u, t, duration)
+    head_angle = p.side * (p.lean + p.tilt) * a + _sway(u, t, duration)
     moved = af.apply(torso, p.head_pivot)
     head = af.compose(
         af.translate(*(moved - p.head_pivot)), af.rotate_about(head_angle, p.head_pivot)

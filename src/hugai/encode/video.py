@@ -28,7 +28,7 @@ AI_METADATA = {
     "ai_generated": "true",
     "encoder_app": "HugAI",
 }
-PRESET = "veryfast"
+PRESET = "superfast"
 
 
 def check_writable(path: Path) -> None:
