@@ -202,6 +202,7 @@ def test_marks_follow_the_targets() -> None:
         "identity_worst": [0.3, 0.4],
         "faces_kept": 1.0,
         "hug_ratio": 0.5,
+        "hug_ratio_zoomfree": 0.4,
         "touch": False,
         "bone_change": 0.30,
         "tracked_bone_change": 0.02,
@@ -213,7 +214,7 @@ def test_marks_follow_the_targets() -> None:
     }
     cells = quality_cells(q)
     assert cells[1] == "0.400 ✗"
-    assert cells[3] == "0.50 ✓"
+    assert cells[3] == "0.50 ✓ / 0.40"
     assert cells[4] == "no ✗"
     assert cells[5] == "2.0 % ✓"
     assert cells[6] == "30.0 %"
