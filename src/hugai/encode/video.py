@@ -31,6 +31,12 @@ AI_METADATA = {
 PRESET = "superfast"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: Path) -> None:
     """Fail before any work if ``path`` cannot be written (and say why)."""
     if path.suffix.lower() != ".mp4":
@@ -122,6 +128,8 @@ def encode_video(
         tmp.unlink(missing_ok=True)
         raise RenderError(f"{path}: encoding failed ({failure[0]})") from failure[0]
     try:
+        # mkstemp makes the file private (0600); a video is an ordinary file of the user's.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -195,19 +195,36 @@ def _warp_layer(
 
     def warp(a: np.ndarray) -> np.ndarray:
         if continue_down:
-            a = cv2.copyMakeBorder(a, 0, h, 0, 0, cv2.BORDER_REPLICATE)
+            a = _continue_down(a, h)
         return cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
     s = float(m[0, 0])
     off = (float(m[0, 2]), float(m[1, 2]))
     face = layer.face * s + np.array([off[0], off[1], off[0], off[1]], np.float32)
     return Layer(
-        rgb=cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        rgb=cv2.warpAffine(
+            _continue_down(rgb, h) if continue_down else rgb,
+            m,
+            size,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ),
         alpha=warp(layer.alpha),
         pose=layer.pose.transformed(s, off),
         face=face.astype(np.float32),
         visible=warp(layer.visible),
     )
+
+
+def _continue_down(image: np.ndarray, rows: int) -> np.ndarray:
+    """``image`` with ``rows`` more rows below: its last row, smoothed sideways so that a small
+    detail there (a badge, a button) does not run down as a stripe."""
+    last = image[-1:].astype(np.float32)
+    sigma = max(2.0, image.shape[1] * 0.015)
+    smooth = cv2.GaussianBlur(last, (0, 0), sigmaX=sigma, sigmaY=0.1)
+    smooth = smooth.reshape(1, *image.shape[1:])
+    ext = np.repeat(smooth, rows, axis=0).astype(image.dtype)
+    return np.ascontiguousarray(np.concatenate([image, ext], axis=0))
 
 
 def match_light(rgb: np.ndarray, alpha: np.ndarray, source: Photo, target: Photo) -> np.ndarray:
