@@ -5,12 +5,30 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from hugai.config import ASPECTS, STYLES, HugConfig
 from hugai.errors import HugError
 from hugai.types import Progress
+
+_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("hug.mp4"),
+    show_default=True,
+    help="Where to write the video (MP4, H.264).",
+)
+_debug_option = click.option(
+    "--debug",
+    "debug_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write a contact sheet (frames with skeletons and the arm plan) into this folder.",
+)
+_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,14 +39,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=Path("hug.mp4"),
-    show_default=True,
-    help="Where to write the video (MP4, H.264).",
-)
+@_output_option
 @click.option(
     "--duration", type=float, default=5.0, show_default=True, help="Length in seconds (2–12)."
 )
@@ -55,13 +66,7 @@ def cli() -> None:
     help="hug: arms wrap where the photo shows them free; lean: a lean-in cuddle, arms stay.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Varies sway and breathing.")
-@click.option(
-    "--debug",
-    "debug_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write a contact sheet (frames with skeletons and the arm plan) into this folder.",
-)
+@_debug_option
 @click.option(
     "--backend",
     type=click.Choice(["auto", "gl", "numpy"]),
@@ -69,7 +74,7 @@ def cli() -> None:
     show_default=True,
     help="Renderer: gl (OpenGL via EGL, fastest) or numpy (always works); auto tries gl first.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_quiet_option
 def make(
     photos: tuple[Path, ...],
     output: Path,
@@ -91,26 +96,52 @@ def make(
       hugai make mom.jpg me.jpg -o hug.mp4
       hugai make couple.jpg --duration 6 --aspect 9:16 --debug out/
     """
-    from hugai.pipeline import make_hug
-
     try:
         config = HugConfig(
             duration=duration, fps=fps, size=size, aspect=aspect, style=style, seed=seed
         )
-        t0 = time.perf_counter()
+    except HugError as exc:
+        _fail(exc)
+    _render(list(photos), output, config, debug_dir, backend, quiet)
+
+
+@cli.command()
+@_output_option
+@_debug_option
+@_quiet_option
+def demo(output: Path, debug_dir: Path | None, quiet: bool) -> None:
+    """Render the bundled public-domain sample (two photos: Eileen Collins, Grace Hopper)."""
+    from importlib.resources import as_file, files
+
+    samples = files("hugai") / "samples"
+    with as_file(samples / "astronaut.jpg") as a, as_file(samples / "grace_hopper.jpg") as b:
+        _render([a, b], output, HugConfig(), debug_dir, "auto", quiet)
+
+
+def _render(
+    photos: list[Path],
+    output: Path,
+    config: HugConfig,
+    debug_dir: Path | None,
+    backend: str,
+    quiet: bool,
+) -> None:
+    """Make the video with a progress bar; print where it went, how long it took and the plan."""
+    from hugai.pipeline import make_hug
+
+    t0 = time.perf_counter()
+    try:
         with _progress(quiet) as report:
             result = make_hug(
-                list(photos), output, config, progress=report, debug_dir=debug_dir, backend=backend
+                photos, output, config, progress=report, debug_dir=debug_dir, backend=backend
             )
-        took = time.perf_counter() - t0
     except HugError as exc:
-        click.echo(f"hugai: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(
         f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
-        f"in {took:.1f} s"
+        f"in {time.perf_counter() - t0:.1f} s"
     )
     for line in result.plan:
         click.echo(f"  plan: {line}")
@@ -118,42 +149,9 @@ def make(
         click.echo(f"  contact sheet: {result.debug_sheet}")
 
 
-@cli.command()
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=Path("hug.mp4"),
-    show_default=True,
-    help="Where to write the video.",
-)
-@click.option(
-    "--debug",
-    "debug_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write a contact sheet into this folder.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def demo(output: Path, debug_dir: Path | None, quiet: bool) -> None:
-    """Render the bundled public-domain sample (two photos: Eileen Collins, Grace Hopper)."""
-    from importlib.resources import as_file, files
-
-    from hugai.pipeline import make_hug
-
-    samples = files("hugai") / "samples"
-    try:
-        with as_file(samples / "astronaut.jpg") as a, as_file(samples / "grace_hopper.jpg") as b:
-            t0 = time.perf_counter()
-            with _progress(quiet) as report:
-                result = make_hug([a, b], output, progress=report, debug_dir=debug_dir)
-    except HugError as exc:
-        click.echo(f"hugai: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    click.echo(
-        f"Wrote {result.video} ({result.width}×{result.height}, {result.duration:.1f} s) "
-        f"in {time.perf_counter() - t0:.1f} s"
-    )
+def _fail(exc: HugError) -> NoReturn:
+    click.echo(f"hugai: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
 
 
 class _progress:
