@@ -267,6 +267,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m bench") -> in
         return 2
 
     bench = Bench(args, out)
+    at_start = machine()["git"]
     with Stopwatch() as wall:
         rows = [bench.render_row(name, kind, photos, spec, True) for name, kind, photos in jobs]
         good = [r for r in rows if r["status"] == "ok" and r["kind"] == "A"]
@@ -286,9 +287,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m bench") -> in
                 )
 
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    info = machine()
+    if info["git"] != at_start:
+        info["git"] = f"{at_start} at the start, {info['git']} at the end (changed mid-run)"
     result = {
         "command": command,
-        "machine": machine(),
+        "machine": info,
         "bench_wall_s": wall.seconds,
         "measure_note": bench.measure_note,
         "targets": {
