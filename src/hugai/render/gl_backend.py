@@ -307,7 +307,9 @@ def shadow_plan(sigma: float) -> ShadowPlan:
     s²k²) and bilinear upsampling (a tent, variance k²/6) together match the variance sigma² of
     ``cv2.GaussianBlur``; the kernel's half-width follows OpenCV's rule for float images (4 s).
     """
-    k = int(min(16, max(1, round(sigma / 4.0))))
+    # Never at full size: a thin full-resolution blur costs llvmpipe ~50 ms a frame, and numpy
+    # blurs at a quarter size too.
+    k = int(min(16, max(4, round(sigma / 4.0))))
     o0, o1 = k // 4, (3 * k) // 4
     centre = (o0 + o1) / 2.0
     spread = ((o1 - o0) / 2.0) ** 2
