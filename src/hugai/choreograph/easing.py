@@ -14,8 +14,3 @@ def smootherstep(t: np.ndarray | float) -> np.ndarray:
 def phase(t: np.ndarray | float, start: float, end: float) -> np.ndarray:
     """Eased progress of a move that runs from ``start`` to ``end`` (seconds or fractions)."""
     return smootherstep((np.asarray(t, np.float64) - start) / max(end - start, 1e-9))
-
-
-def fade(t: np.ndarray | float, start: float, end: float) -> np.ndarray:
-    """0 before ``start``, 1 after ``end``, eased: for oscillations that must start at rest."""
-    return phase(t, start, end)

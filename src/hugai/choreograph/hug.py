@@ -18,11 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hugai.choreograph import affine as af
-from hugai.choreograph.easing import fade, phase
+from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.rig.skin import blend_skin
 from hugai.types import N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
 
 STILL_END = 0.12
@@ -94,7 +93,7 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
                         maps[b] = torso_maps[i]
             bones[f, i] = np.stack(maps)
             depth[f, i] = _depths(plan, i)
-            joints[f, i] = pose_joints(p.rig, bones[f, i], plan, i)
+            joints[f, i] = pose_joints(p.rig, bones[f, i])
     camera = _camera(scene, rigs, joints, times, duration, config)
     u = times / duration
     blur = phase(u, CAMERA_START, CAMERA_END).astype(np.float32)
@@ -163,7 +162,7 @@ def _sway(u: float, t: float, duration: float) -> float:
     """A slow rock of the couple, faded in after they meet (radians)."""
     start = APPROACH_END * duration
     return float(
-        math.radians(1.2) * fade(u, APPROACH_END, 0.8) * math.sin(2 * math.pi * (t - start) / 3.0)
+        math.radians(1.2) * phase(u, APPROACH_END, 0.8) * math.sin(2 * math.pi * (t - start) / 3.0)
     )
 
 
@@ -317,7 +316,7 @@ _JOINT_BONE = {
 }
 
 
-def pose_joints(rig: Rig, bones: np.ndarray, plan: HugPlan, person: int) -> np.ndarray:
+def pose_joints(rig: Rig, bones: np.ndarray) -> np.ndarray:
     """The rig's joints moved by the bones they hang from (canvas frame), float32 (N_JOINTS, 2)."""
     out = np.zeros((N_JOINTS, 2), np.float32)
     for j in Joint:
@@ -358,8 +357,3 @@ def _camera(
         s = out_w / bw
         cams[f] = [[s, 0, -bx0 * s], [0, s, -by0 * s]]
     return cams
-
-
-def posed_vertices(rig: Rig, bones: np.ndarray) -> np.ndarray:
-    """The rig's mesh posed by one frame's bones (canvas frame)."""
-    return blend_skin(rig.vertices, rig.weights, bones)

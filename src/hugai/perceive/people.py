@@ -346,8 +346,6 @@ def choose_two(people: list[Person], size: tuple[int, int]) -> tuple[Person, Per
         return p.face_width**2 * (1.0 - 1.2 * abs(cx))
 
     best = sorted(people, key=rank, reverse=True)
-    if len(best) == 1:
-        return best[0], best[0]
     return best[0], best[1]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from hugai.config import HugConfig
 from hugai.scene.fill import push_pull
-from hugai.types import Joint, Layer, Perception, Person, Photo, Pose2D, Scene
+from hugai.types import Layer, Perception, Person, Photo, Scene
 
 
 def build_scene(perception: Perception, config: HugConfig) -> Scene:
@@ -241,8 +241,3 @@ def match_light(rgb: np.ndarray, alpha: np.ndarray, source: Photo, target: Photo
     moved = (lab - ms) * (sd / ss) + md
     out = 0.5 * lab + 0.5 * moved
     return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
-def neck_point(pose: Pose2D) -> np.ndarray:
-    """Midpoint of the shoulders."""
-    return (pose.points[Joint.L_SHOULDER] + pose.points[Joint.R_SHOULDER]) / 2
