@@ -113,17 +113,21 @@ def make_hug(
             if i % 5 == 0 or i == n - 1:
                 report("render", (i + 1) / n)
 
-    with stage("render"):
-        encode_seconds = encode_video(frames(), out, config.fps, (width, height), crf=config.crf)
+    sheet = None
+    try:
+        with stage("render"):
+            encode_seconds = encode_video(
+                frames(), out, config.fps, (width, height), crf=config.crf
+            )
+        if debug_dir is not None:
+            sheet = contact_sheet(scene, rigs, motion, renderer, Path(debug_dir), out.stem)
+    finally:
+        # A worker process makes many videos: a failed one must not keep its GL context.
+        renderer.close()
     # Rendering and encoding overlap; the encoder's own busy time is reported apart.
     render_total = timings.pop()
     timings.append(StageTiming("render", max(0.0, render_total.seconds - encode_seconds)))
     timings.append(StageTiming("encode", encode_seconds))
-
-    sheet = None
-    if debug_dir is not None:
-        sheet = contact_sheet(scene, rigs, motion, renderer, Path(debug_dir), out.stem)
-    renderer.close()
     return HugResult(
         video=out,
         frames_count=n,
