@@ -10,6 +10,7 @@ import pytest
 from hugai.choreograph import affine as af
 from hugai.choreograph.easing import phase, smootherstep
 from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
+from hugai.perceive.people import _closed
 from hugai.rig.skin import blend_skin
 from hugai.scene.fill import push_pull
 
@@ -96,3 +97,31 @@ def test_push_pull_keeps_known_pixels_and_fills_holes_smoothly() -> None:
     hole = out[20:40, 24:40].astype(int)
     assert hole.min() >= 95 and hole.max() <= 205  # only colours from around the hole
     assert hole[:, 0].mean() < hole[:, -1].mean()  # left of the hole darker, like its surround
+
+
+def test_push_pull_float_and_single_channel_keep_their_shape_and_known_pixels() -> None:
+    rng = np.random.default_rng(3)
+    img = rng.uniform(0, 1, (40, 50, 1)).astype(np.float32)
+    known = np.ones((40, 50), np.float32)
+    known[10:30, 10:30] = 0
+    out = push_pull(img, known)
+    assert out.shape == img.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out[known == 1], img[known == 1], atol=1e-4)
+    assert out[10:30, 10:30].min() >= 0.0 and out[10:30, 10:30].max() <= 1.0
+
+
+def test_closing_joins_a_mask_cut_by_a_thin_gap_but_not_a_wide_one() -> None:
+    # A body cut in two by a partner's arm (a gap of 0.2 face widths) is whole again; the space
+    # beside it (wider than the kernel) stays open. Big faces take the shrunk path.
+    for face in (20.0, 150.0):
+        s = face / 20.0
+        mask = np.zeros((int(400 * s), int(300 * s)), np.float32)
+        top, gap = int(100 * s), int(4 * s)
+        x0, x1 = int(100 * s), int(200 * s)
+        mask[int(40 * s) : top, x0:x1] = 1.0
+        mask[top + gap : int(360 * s), x0:x1] = 1.0
+        closed = _closed(mask, face)
+        assert closed.dtype == np.float32 and closed.shape == mask.shape
+        assert closed[top : top + gap, x0 + int(10 * s) : x1 - int(10 * s)].min() == 1.0
+        assert closed[:, : int(80 * s)].max() == 0.0 and closed[:, int(220 * s) :].max() == 0.0
+        assert closed[mask == 1].mean() > 0.99  # the shrunk path may round off corners

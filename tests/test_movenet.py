@@ -232,3 +232,23 @@ def test_zoom_splits_the_embracing_ballroom_couple() -> None:
 
     assert dancers(MoveNetMultiPose(zoom=False)) < 2  # one run sees one merged person
     assert dancers(MoveNetMultiPose()) == 2
+
+
+def test_mediapipe_is_imported_without_matplotlib_and_its_drawing_helpers_still_work() -> None:
+    """``_mp`` defers MediaPipe's drawing modules (they import matplotlib.pyplot, ~0.35 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from hugai.perceive.models import _mp\n"
+        "mp = _mp()\n"
+        "assert mp.solutions.pose.Pose and mp.solutions.face_detection.FaceDetection\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "assert mp.solutions.drawing_utils.DrawingSpec(thickness=2).thickness == 2\n"
+        "from mediapipe.python.solutions import drawing_styles\n"
+        "assert drawing_styles.get_default_pose_landmarks_style()\n"
+        "assert 'matplotlib.pyplot' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -7,8 +7,12 @@ with its person mask), run on a crop around each person a finder proposed; MoveN
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
+import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -82,9 +86,51 @@ _local = threading.local()
 
 
 def _mp() -> Any:
+    """MediaPipe, imported without loading its drawing helpers.
+
+    ``mediapipe.python.solutions`` imports ``drawing_utils``, which imports ``matplotlib.pyplot``
+    at its top: ~0.35 s of every cold start, for plotting we never do. The two drawing modules
+    are registered first as deferred modules: their code runs, matplotlib and all, on the first
+    use of anything in them. (``importlib.util.LazyLoader`` would not do: Python 3.11's import
+    statement reads ``__spec__``, which makes a lazy module load.)
+    """
+    if "mediapipe" not in sys.modules:
+        spec = importlib.util.find_spec("mediapipe")  # finds the package without running it
+        if spec is not None and spec.origin is not None:
+            solutions = Path(spec.origin).parent / "python" / "solutions"
+            for name in ("drawing_utils", "drawing_styles"):
+                _defer(f"mediapipe.python.solutions.{name}", solutions / f"{name}.py")
     import mediapipe as mp
 
+    for name in ("drawing_utils", "drawing_styles"):  # as a normal import binds them
+        module = sys.modules.get(f"mediapipe.python.solutions.{name}")
+        if module is not None and name not in vars(mp.solutions):
+            setattr(mp.solutions, name, module)
     return mp
+
+
+class _Deferred(types.ModuleType):
+    """A module whose code runs on the first lookup of a name it does not have yet."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        spec = self.__spec__
+        self.__class__ = types.ModuleType  # type: ignore[assignment]
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(self)
+        return getattr(self, attr)
+
+
+def _defer(name: str, path: Path) -> None:
+    if name in sys.modules or not path.is_file():
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = _Deferred
+    sys.modules[name] = module
 
 
 class MediapipeFaces:

@@ -16,10 +16,11 @@ def push_pull(image: np.ndarray, known: np.ndarray, levels: int | None = None) -
     """Return ``image`` with pixels where ``known`` is 0 replaced by a smooth fill.
 
     image: float32 or uint8 (H, W, C); known: float32 (H, W) weights in [0, 1] (1 = keep).
-    Returns the same dtype as ``image``.
+    Returns the same dtype as ``image``. The arithmetic is OpenCV's (SIMD, threaded): on a
+    1600-pixel photo numpy's temporaries cost ~0.1 s a call.
     """
     dtype = image.dtype
-    img = image.astype(np.float32)
+    img = _as3(image.astype(np.float32))
     w = np.clip(known.astype(np.float32), 0.0, 1.0)
     h0, w0 = w.shape
     if levels is None:
@@ -35,16 +36,28 @@ def push_pull(image: np.ndarray, known: np.ndarray, levels: int | None = None) -
         pyr_c.append(_as3(cv2.resize(c, size, interpolation=cv2.INTER_AREA)))
         pyr_w.append(cv2.resize(ww, size, interpolation=cv2.INTER_AREA))
     # Pull: from the coarsest level, fill each level's weak pixels with the level above.
-    c = pyr_c[-1] / np.maximum(pyr_w[-1], 1e-6)[..., None]
-    for lc, lw in zip(reversed(pyr_c[:-1]), reversed(pyr_w[:-1]), strict=True):
+    c = _unpremultiply(pyr_c[-1], pyr_w[-1])
+    for level in range(len(pyr_c) - 2, -1, -1):
+        lw = pyr_w[level]
         up = _as3(cv2.resize(c, (lw.shape[1], lw.shape[0]), interpolation=cv2.INTER_LINEAR))
-        mine = lc / np.maximum(lw, 1e-6)[..., None]
-        a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]
-        c = mine * a + up * (1.0 - a)
-    out = image.astype(np.float32) * w[..., None] + c * (1.0 - w[..., None])
-    if dtype == np.uint8:
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        # At full size the unpremultiplied colour is the image itself: no division there.
+        mine = img if level == 0 else _unpremultiply(pyr_c[level], lw)
+        a = np.minimum(lw * 4.0, 1.0)
+        c = _as3(cv2.blendLinear(mine, up, a, 1.0 - a))
+    out = _as3(cv2.blendLinear(img, c, w, 1.0 - w))
+    out = out if image.ndim == 3 else out[..., 0]
+    if dtype == np.uint8:  # the blends of non-negative colours are non-negative
+        return cv2.convertScaleAbs(out)
     return out.astype(dtype)
+
+
+def _unpremultiply(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    spread = _spread(np.maximum(weight, 1e-6), colour.shape[2])
+    return _as3(cv2.divide(colour, spread))
+
+
+def _spread(weight: np.ndarray, channels: int) -> np.ndarray:
+    return weight if channels == 1 else cv2.merge([weight] * channels)
 
 
 def _as3(a: np.ndarray) -> np.ndarray:
