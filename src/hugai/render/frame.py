@@ -6,7 +6,6 @@ camera-warped background, with a soft contact shadow cast by the nearer person o
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 import cv2
@@ -39,7 +38,7 @@ def frame_inputs(
     scene: Scene, rigs: tuple[Rig, Rig], motion: Motion, frame: int, size: tuple[int, int]
 ) -> FrameInputs:
     people, contact, sigma = posed_people(rigs, motion, frame)
-    canvas = canvas_background(
+    _, canvas = canvas_background(
         scene_images(scene), float(motion.blur[frame]), float(motion.reveal[frame])
     )
     cam = motion.camera[frame].astype(np.float64)
@@ -48,7 +47,7 @@ def frame_inputs(
 
 
 def scene_images(scene: Scene) -> dict[str, np.ndarray]:
-    """The scene's background images by the names ``background_mix`` uses."""
+    """The scene's background images by the names ``canvas_background`` uses."""
     images = {"background": scene.background}
     if scene.rest_background is not None:
         images["rest"] = scene.rest_background
@@ -75,32 +74,23 @@ def posed_people(
     return people, float(motion.contact[frame]), max(1.0, 0.12 * fw)
 
 
-def background_mix(names: Collection[str], blur: float, reveal: float) -> list[tuple[str, float]]:
-    """This frame's background as weights of the scene's background images (they sum to 1): the
-    rest background dissolving into the filled one as the people start to move, then into its
-    depth-of-field blur as the camera closes in. ``names`` are those the scene has: "background"
-    and maybe "rest" and "blurred". One to three terms, none with weight 0.
+def canvas_background(
+    images: dict[str, np.ndarray], blur: float, reveal: float
+) -> tuple[str, np.ndarray]:
+    """This frame's background on the canvas, before the camera: the rest background dissolving
+    into the filled one as the people start to move, then into its depth-of-field blur as the
+    camera closes in. ``images`` holds "background" and, when the scene has them, "rest" and
+    "blurred" (uint8 (H, W, C)). Returns the name of the one image used, or "mix" and the mix
+    (a GL backend keeps the named ones on the GPU).
     """
-    if "blurred" in names and blur >= 1.0:
-        return [("blurred", 1.0)]
-    sharp = [("background", 1.0)]
-    if "rest" in names and reveal < 1.0:
-        sharp = [("rest", 1.0 - reveal), ("background", reveal)]
-    if "blurred" in names and blur > 0.0:
-        sharp = [(n, w * (1.0 - blur)) for n, w in sharp] + [("blurred", blur)]
-    return [(n, w) for n, w in sharp if w > 0.0]
-
-
-def canvas_background(images: dict[str, np.ndarray], blur: float, reveal: float) -> np.ndarray:
-    """``background_mix`` of ``images`` (uint8 (H, W, C) by name), on the canvas."""
-    terms = background_mix(images, blur, reveal)
-    name, weight = terms[0]
-    out = images[name]
-    for name, w in terms[1:]:
-        # A running mix: the terms so far (total ``weight``) and the next one.
-        out = cv2.addWeighted(out, weight / (weight + w), images[name], w / (weight + w), 0.0)
-        weight += w
-    return out
+    if "blurred" in images and blur >= 1.0:
+        return "blurred", images["blurred"]
+    name, sharp = "background", images["background"]
+    if "rest" in images and reveal < 1.0:
+        name, sharp = "mix", cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
+    if "blurred" not in images or blur <= 0.0:
+        return name, sharp
+    return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
 
 
 def atlas_uv(rig: Rig) -> np.ndarray:

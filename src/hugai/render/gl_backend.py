@@ -5,7 +5,9 @@ a time and compositing in whole-frame arrays; llvmpipe rasterises, samples and b
 JIT-compiled SIMD code on every core. No window or GPU is needed: the context is made headless
 through EGL, and ``make_renderer`` falls back to numpy when that fails (``RenderError``).
 
-Per frame, on the CPU: the skinned mesh (``posed_people``, cheap). On the GL side:
+Per frame, on the CPU: the skinned mesh (``posed_people``, cheap) and, only while the background
+dissolves or blurs, the mix of the background images at canvas size (so that the GL side warps
+one image). On the GL side:
 
 1. Both people into one RGBA32UI "people image": per pixel, each person's RGBA8 and depth
    (colour masks keep each person to its half). Triangles go in array order with blending off,
@@ -13,10 +15,8 @@ Per frame, on the CPU: the skinned mesh (``posed_people``, cheap). On the GL sid
    (uploaded once) with bilinear filtering.
 2. The nearer person's alpha (by depth, per pixel), sampled 2×2 per k×k block.
 3. A separable Gaussian on that small image: the contact shadow's blur.
-4. One full-screen pass: the background warped by the camera (OpenCV's BORDER_REFLECT101) and,
-   while it dissolves or blurs, mixed from up to three images (mixing them on the CPU at canvas
-   size and uploading the mix cost ~7 ms a frame at 1600 × 900), the farther then the nearer
-   person "over" it, the farther one darkened by the shadow.
+4. One full-screen pass: the background warped by the camera (OpenCV's BORDER_REFLECT101), the
+   farther then the nearer person "over" it, the farther one darkened by the shadow.
    One ``glReadPixels``.
 
 What keeps the picture equal to numpy's (``frame.composite`` defines the meaning):
@@ -36,8 +36,8 @@ What keeps the picture equal to numpy's (``frame.composite`` defines the meaning
 - The shadow's Gaussian runs on a k× smaller image, its sigma reduced so that sampling, small
   Gaussian and bilinear upsampling add up to the same variance. The darkening is at most
   ``CONTACT_SHADOW``, so this moves a pixel by well under one level.
-- Mixing the background images after the warp instead of before (numpy mixes on the canvas)
-  rounds differently, by at most a level.
+- Mixing the background images before the warp instead of after rounds differently, by at most
+  a level.
 """
 
 from __future__ import annotations
@@ -49,13 +49,7 @@ import cv2
 import numpy as np
 
 from hugai.errors import RenderError
-from hugai.render.frame import (
-    CONTACT_SHADOW,
-    atlas_uv,
-    background_mix,
-    posed_people,
-    scene_images,
-)
+from hugai.render.frame import CONTACT_SHADOW, atlas_uv, canvas_background, posed_people
 from hugai.types import Motion, Rig, Scene
 
 _SUBPIXEL = 16.0
@@ -66,9 +60,6 @@ _TIE = 1.0 / 64.0
 
 _MAX_TAPS = 40
 """Bilinear tap pairs of the shadow blur, at most (the factor k keeps it near 9)."""
-
-_BG_UNITS = (2, 4, 5)
-"""Texture units of the frame's background images (``frame.background_mix``: one to three)."""
 
 _FLOATS_PER_VERTEX = 9  # position 2, atlas uv 2, depth 1, box 4
 
@@ -184,10 +175,7 @@ void main() {{
 
 _COMPOSITE_FRAGMENT = (
     """
-uniform sampler2D u_bg0;     // this frame's background images (BG_TERMS of them) and weights
-uniform sampler2D u_bg1;
-uniform sampler2D u_bg2;
-uniform vec3 u_bg_w;
+uniform sampler2D u_background;
 uniform vec2 u_canvas;       // (width, height) of the background
 uniform mat2 u_cam_inv;      // output pixels -> canvas pixels: src = u_cam_inv * (p - u_cam_t)
 uniform vec2 u_cam_t;
@@ -207,15 +195,7 @@ void main() {
     vec2 src = u_cam_inv * (gl_FragCoord.xy - 0.5 - u_cam_t);
     vec2 hi = u_canvas - 1.0;
     src = hi - abs(hi - abs(src));
-    vec2 uv = (src + 0.5) / u_canvas;
-    vec3 bg = u_bg_w.x * texture(u_bg0, uv).rgb;
-#if BG_TERMS >= 2
-    bg += u_bg_w.y * texture(u_bg1, uv).rgb;
-#endif
-#if BG_TERMS >= 3
-    bg += u_bg_w.z * texture(u_bg2, uv).rgb;
-#endif
-    bg = floor(bg * 255.0 + 0.5);
+    vec3 bg = floor(texture(u_background, (src + 0.5) / u_canvas).rgb * 255.0 + 0.5);
 
     uvec4 v = texelFetch(u_people, ivec2(gl_FragCoord.xy), 0);
     bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
@@ -416,8 +396,9 @@ class GLRenderer:
         self._objects: list[Any] = []
         self._people: list[_Person] = []
         self._small: dict[int, tuple[Any, Any, Any, Any]] = {}
-        self._backgrounds: tuple[str, ...] = ()
+        self._canvases: dict[str, np.ndarray] = {}
         self._textures: dict[str, Any] = {}
+        self._background_for: tuple[float, float] | None = None
         try:
             with ctx:
                 self._setup(moderngl)
@@ -442,20 +423,29 @@ class GLRenderer:
         for rig in self.rigs:
             self._people.append(_Person(ctx, rig, max_size, max_layers))
 
-        # The background images, RGBA (llvmpipe samples 4 x 8 bits faster than 3).
-        for name, image in scene_images(self.scene).items():
+        # The background images, RGBA (llvmpipe samples 4 x 8 bits faster than 3), and one more
+        # texture for the frames that mix them.
+        sources = {
+            "background": self.scene.background,
+            "rest": self.scene.rest_background,
+            "blurred": self.scene.blurred,
+        }
+        for name, image in sources.items():
+            if image is None:
+                continue
             if image.shape[:2] != (ch, cw):
                 raise RenderError(
                     f"scene.{name} is {image.shape[1]}x{image.shape[0]}; it must match the "
                     f"background's {cw}x{ch}"
                 )
-            rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
-            tex = self._keep(ctx.texture((cw, ch), 4, rgba))
+            self._canvases[name] = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+        names = list(self._canvases) + (["mix"] if len(self._canvases) > 1 else [])
+        for name in names:
+            tex = self._keep(ctx.texture((cw, ch), 4, self._canvases.get(name)))
             tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
             tex.repeat_x = False
             tex.repeat_y = False
             self._textures[name] = tex
-        self._backgrounds = tuple(self._textures)
         self._canvas = (float(cw), float(ch))
 
         self._people_tex = self._keep(ctx.texture(self.size, 4, dtype="u4"))
@@ -481,28 +471,23 @@ class GLRenderer:
         ]
         self._near_vao = self._keep(ctx.vertex_array(self._near_prog, []))
         self._blur_vao = self._keep(ctx.vertex_array(self._blur_prog, []))
-        # Step 4 without and with the contact shadow, for 1-3 background images.
-        self._composites: dict[tuple[int, int], tuple[Any, Any]] = {}
+        # Step 4 without and with the contact shadow.
+        self._composites: list[tuple[Any, Any]] = []
         for shadow in (0, 1):
-            for terms in range(1, len(self._backgrounds) + 1):
-                defines = f"#version 330\n#define SHADOW {shadow}\n#define BG_TERMS {terms}\n"
-                prog = program(_FULLSCREEN_VERTEX, defines + _COMPOSITE_FRAGMENT)
-                vao = self._keep(ctx.vertex_array(prog, []))
-                self._composites[shadow, terms] = (prog, vao)
+            defines = f"#version 330\n#define SHADOW {shadow}\n"
+            prog = program(_FULLSCREEN_VERTEX, defines + _COMPOSITE_FRAGMENT)
+            self._composites.append((prog, self._keep(ctx.vertex_array(prog, []))))
 
-        # Texture units: 0 a person's parts, 1 the people image, 3 the shadow, 2, 4 and 5 the
-        # frame's background images.
+        # Texture units: 0 a person's parts, 1 the people image, 2 the background, 3 the shadow.
         self._mesh_prog["u_size"].value = (float(width), float(height))
         self._mesh_prog["u_parts"].value = 0
         self._near_prog["u_people"].value = 1
         self._near_prog["u_size"].value = (width, height)
         self._blur_prog["u_src"].value = 3
-        for prog, _ in self._composites.values():
+        for prog, _ in self._composites:
             for name, value in (
                 ("u_people", 1),
-                ("u_bg0", _BG_UNITS[0]),
-                ("u_bg1", _BG_UNITS[1]),
-                ("u_bg2", _BG_UNITS[2]),
+                ("u_background", 2),
                 ("u_shadow", 3),
                 ("u_canvas", self._canvas),
             ):
@@ -546,22 +531,26 @@ class GLRenderer:
         cam = motion.camera[frame].astype(np.float64)
         try:
             with self._ctx:
-                mix = background_mix(
-                    self._backgrounds, float(motion.blur[frame]), float(motion.reveal[frame])
-                )
-                return self._draw(meshes, contact, sigma, cam, mix)
+                self._use_background(float(motion.blur[frame]), float(motion.reveal[frame]))
+                return self._draw(meshes, contact, sigma, cam)
         except self._gl_error as exc:
             raise RenderError(
                 f"OpenGL failed on frame {frame} ({exc}); use --backend numpy"
             ) from exc
 
+    def _use_background(self, blur: float, reveal: float) -> None:
+        """Bind this frame's canvas background to unit 2, mixing it only when it changed."""
+        if (blur, reveal) == self._background_for:
+            return
+        name, image = canvas_background(self._canvases, blur, reveal)
+        tex = self._textures[name]
+        if name == "mix":
+            tex.write(np.ascontiguousarray(image))
+        tex.use(2)
+        self._background_for = (blur, reveal)
+
     def _draw(
-        self,
-        meshes: list[np.ndarray],
-        contact: float,
-        sigma: float,
-        cam: np.ndarray,
-        mix: list[tuple[str, float]],
+        self, meshes: list[np.ndarray], contact: float, sigma: float, cam: np.ndarray
     ) -> np.ndarray:
         width, height = self.size
         # 1. Each person into their half of the people image, triangles in order, the last wins.
@@ -586,7 +575,7 @@ class GLRenderer:
 
         # 2-3. The nearer person's alpha, made small and blurred: the contact shadow.
         shadow_k = CONTACT_SHADOW * contact
-        prog, vao = self._composites[int(shadow_k > 0.0), len(mix)]
+        prog, vao = self._composites[1 if shadow_k > 0.0 else 0]
         if shadow_k > 0.0:
             plan = shadow_plan(sigma)
             k = plan.factor
@@ -610,11 +599,6 @@ class GLRenderer:
             prog["u_shadow_k"].value = shadow_k
 
         # 4. Background, farther person, nearer person; one read-back.
-        weights = [0.0, 0.0, 0.0]
-        for k, (name, w) in enumerate(mix):
-            self._textures[name].use(_BG_UNITS[k])
-            weights[k] = w
-        prog["u_bg_w"].value = tuple(weights)
         inv = np.linalg.inv(cam[:, :2])
         prog["u_cam_inv"].value = tuple(float(c) for c in inv.T.reshape(-1))  # column-major
         prog["u_cam_t"].value = (float(cam[0, 2]), float(cam[1, 2]))
