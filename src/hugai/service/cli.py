@@ -13,6 +13,20 @@ if TYPE_CHECKING:
     from hugai.service.db import ApiKeyRow
 
 
+_log_level = click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+
+
+def _setup_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True)
@@ -23,12 +37,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Renders in this process at once; 0 = API only (renders run on `hugai worker`).",
 )
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@_log_level
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the web page and the API (http://127.0.0.1:8000, API docs at /docs).
 
@@ -37,14 +46,12 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     on an in-process pool. Set HUGAI_REDIS_URL to send renders through Celery to `hugai worker`
     processes (see docs/SERVICE.md).
     """
-    import logging
-
     import uvicorn
 
     from hugai.service.app import create_app
     from hugai.service.settings import get_settings
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    _setup_logging(log_level)
     settings = get_settings()
     if workers == 0 and not settings.redis_url:
         click.echo(
@@ -70,25 +77,19 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     show_default=True,
     help="Renders at once in this worker (1 = one process; more = a process pool).",
 )
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@_log_level
 def worker(concurrency: int, log_level: str) -> None:
     """Render jobs: from Celery on HUGAI_REDIS_URL, or, without it, straight from the database.
 
     Point it at the same HUGAI_DATABASE_URL and HUGAI_DATA_DIR (a shared folder) as `hugai serve`.
     """
-    import logging
     import signal
     import threading
 
     from hugai.service.queue import LocalPool, Maintenance, publisher_for
     from hugai.service.settings import get_settings
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    _setup_logging(log_level)
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.redis_url:
