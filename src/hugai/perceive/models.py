@@ -85,6 +85,10 @@ _BLAZE_HAND = {Joint.L_HAND: (15, 17, 19, 21), Joint.R_HAND: (16, 18, 20, 22)}
 _local = threading.local()
 
 
+_DRAWING_MODULES = ("drawing_utils", "drawing_styles")
+"""MediaPipe's plotting helpers (``mediapipe.python.solutions``), deferred by ``_mp``."""
+
+
 def _mp() -> Any:
     """MediaPipe, imported without loading its drawing helpers.
 
@@ -98,11 +102,11 @@ def _mp() -> Any:
         spec = importlib.util.find_spec("mediapipe")  # finds the package without running it
         if spec is not None and spec.origin is not None:
             solutions = Path(spec.origin).parent / "python" / "solutions"
-            for name in ("drawing_utils", "drawing_styles"):
+            for name in _DRAWING_MODULES:
                 _defer(f"mediapipe.python.solutions.{name}", solutions / f"{name}.py")
     import mediapipe as mp
 
-    for name in ("drawing_utils", "drawing_styles"):  # as a normal import binds them
+    for name in _DRAWING_MODULES:  # bound on the package, as a normal import binds them
         module = sys.modules.get(f"mediapipe.python.solutions.{name}")
         if module is not None and name not in vars(mp.solutions):
             setattr(mp.solutions, name, module)

@@ -16,8 +16,8 @@ def push_pull(image: np.ndarray, known: np.ndarray, levels: int | None = None) -
     """Return ``image`` with pixels where ``known`` is 0 replaced by a smooth fill.
 
     image: float32 or uint8 (H, W, C); known: float32 (H, W) weights in [0, 1] (1 = keep).
-    Returns the same dtype as ``image``. The arithmetic is OpenCV's (SIMD, threaded): on a
-    1600-pixel photo numpy's temporaries cost ~0.1 s a call.
+    Returns the same dtype as ``image``. The blends and divisions are OpenCV's (SIMD, threaded):
+    on a 1600-pixel photo numpy's temporaries cost ~0.1 s a call.
     """
     dtype = image.dtype
     img = _as3(image.astype(np.float32))
@@ -52,12 +52,9 @@ def push_pull(image: np.ndarray, known: np.ndarray, levels: int | None = None) -
 
 
 def _unpremultiply(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    spread = _spread(np.maximum(weight, 1e-6), colour.shape[2])
-    return _as3(cv2.divide(colour, spread))
-
-
-def _spread(weight: np.ndarray, channels: int) -> np.ndarray:
-    return weight if channels == 1 else cv2.merge([weight] * channels)
+    weight = np.maximum(weight, 1e-6)
+    channels = colour.shape[2]
+    return _as3(cv2.divide(colour, weight if channels == 1 else cv2.merge([weight] * channels)))
 
 
 def _as3(a: np.ndarray) -> np.ndarray:
