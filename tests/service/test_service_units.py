@@ -258,6 +258,34 @@ def test_deleting_a_running_job_stops_its_render(settings: Settings) -> None:
     assert not storage.job_dir(settings, job_id).exists()
 
 
+@pytest.mark.parametrize("when", ["before the run folder is made", "after the engine wrote"])
+def test_a_delete_racing_the_renders_writes_leaves_no_folder(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, when: str
+) -> None:
+    job_id = new_job(settings)
+    if when == "before the run folder is made":
+        read = storage.read_photos
+
+        def read_then_deleted(*args: object) -> list[bytes]:
+            data = read(*args)  # type: ignore[arg-type]
+            jobs.remove(settings, job_id)
+            return data
+
+        monkeypatch.setattr(storage, "read_photos", read_then_deleted)
+    else:
+        engine = runner.load_engine(settings)
+
+        def engine_then_deleted(*args: object, **kwargs: object) -> object:
+            result = engine(*args, **kwargs)
+            jobs.remove(settings, job_id)
+            return result
+
+        monkeypatch.setattr(runner, "load_engine", lambda _settings: engine_then_deleted)
+    assert runner.run_job(settings, job_id) == "lost"
+    assert not storage.job_dir(settings, job_id).exists()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], "a delete is not a crash"
+
+
 def test_a_stopping_pool_hands_the_job_back(settings: Settings) -> None:
     job_id = new_job(settings, name="slow.jpg")
     stop = threading.Event()

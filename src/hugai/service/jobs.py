@@ -142,6 +142,11 @@ def get(settings: Settings, job_id: str, owner: str | None = None) -> JobRow:
     return row
 
 
+def exists(settings: Settings, job_id: str) -> bool:
+    with db.session(_url(settings)) as s:
+        return s.get(JobRow, job_id) is not None
+
+
 def list_for(settings: Settings, owner: str, limit: int = 50) -> list[JobRow]:
     with db.session(_url(settings)) as s:
         q = select(JobRow).where(JobRow.owner == owner).order_by(JobRow.created_at.desc())

@@ -130,12 +130,19 @@ def run_job(settings: Settings, job_id: str, stop: threading.Event | None = None
         except HugError as exc:
             finished = jobs.fail(settings, job_id, token, exc.code, exc.message, exc.photo)
         except Exception:
-            log.exception("job %s: render failed", job_id)
-            err = RenderError("something went wrong while making the video; please try again")
-            finished = jobs.fail(settings, job_id, token, err.code, err.message, None)
+            if not jobs.exists(settings, job_id):  # deleted under us: its files went with it
+                log.info("job %s: stopped (deleted while rendering)", job_id)
+                finished = None
+            else:
+                log.exception("job %s: render failed", job_id)
+                err = RenderError("something went wrong while making the video; please try again")
+                finished = jobs.fail(settings, job_id, token, err.code, err.message, None)
     if finished is None or finished.status != "succeeded":
         storage.delete_run(settings, job_id, token)  # nothing of ours is referenced
     if finished is None:
+        if not jobs.exists(settings, job_id):
+            # Deleted while rendering: the delete may have raced our writes; leave no folder.
+            storage.delete_job(settings, job_id)
         return "lost"
     notify(settings, finished)
     return finished.status
@@ -151,7 +158,7 @@ def _render(
     config = HugConfig(**row.options)
     data = storage.read_photos(settings, row.id, len(row.photo_names))
     photos = load_photos(data, row.photo_names)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(exist_ok=True)  # not parents: never recreate the folder of a deleted job
     # The encoder picks the container from the suffix, so the temporary name keeps ".mp4".
     part = out_dir / "hug.part.mp4"
     engine = load_engine(settings)
