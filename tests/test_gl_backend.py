@@ -155,6 +155,17 @@ def test_same_picture_as_numpy_on_every_frame(setup: tuple) -> None:
         assert mean <= 1.0 and p99 <= 12, (f, mean, p99)
 
 
+def test_frames_in_any_order_leave_nothing_behind(setup: tuple) -> None:
+    """Only the people's box of each frame is cleared, drawn and shaded: a frame after a bigger
+    or shifted one (here jumping back and forth) must not show anything of it."""
+    scene, rigs, motion, gl = setup
+    ref = NumpyRenderer(scene, rigs, OUTPUT)
+    last = motion.n_frames - 1
+    for f in (last, 0, last, last // 2, last - 1, 1):
+        mean, p99 = _diff(gl.render(motion, f), ref.render(motion, f))
+        assert mean <= 1.0 and p99 <= 12, (f, mean, p99)
+
+
 def test_each_frame_is_a_new_writable_array(setup: tuple) -> None:
     """The encoder queues frames while the next one renders: none may share memory."""
     _, _, motion, gl = setup

@@ -38,11 +38,13 @@ def frame_inputs(
     scene: Scene, rigs: tuple[Rig, Rig], motion: Motion, frame: int, size: tuple[int, int]
 ) -> FrameInputs:
     people, contact, sigma = posed_people(rigs, motion, frame)
-    _, canvas = canvas_background(
-        scene_images(scene), float(motion.blur[frame]), float(motion.reveal[frame])
+    bg = camera_background(
+        scene_images(scene),
+        float(motion.blur[frame]),
+        float(motion.reveal[frame]),
+        motion.camera[frame].astype(np.float64),
+        size,
     )
-    cam = motion.camera[frame].astype(np.float64)
-    bg = cv2.warpAffine(canvas, cam, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     return FrameInputs(bg, tuple(people), contact, sigma)
 
 
@@ -91,6 +93,45 @@ def canvas_background(
     if "blurred" not in images or blur <= 0.0:
         return name, sharp
     return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
+
+
+def camera_background(
+    images: dict[str, np.ndarray],
+    blur: float,
+    reveal: float,
+    cam: np.ndarray,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """uint8 (H, W, C): this frame's background in output pixels (``canvas_background`` warped
+    by the camera ``cam``, canvas -> output 2x3, with OpenCV's BORDER_REFLECT101). Only the part
+    of the canvas the camera sees is mixed: a third of it once the camera has pushed in."""
+    h, w = next(iter(images.values())).shape[:2]
+    x0, y0, x1, y1 = seen_by(cam, size, (w, h))
+    crops = {k: v[y0:y1, x0:x1] for k, v in images.items()}
+    _, canvas = canvas_background(crops, blur, reveal)
+    local = cam.copy()
+    local[:, 2] += cam[:, :2] @ np.array([x0, y0], np.float64)
+    return cv2.warpAffine(
+        canvas, local, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
+    )
+
+
+def seen_by(
+    cam: np.ndarray, size: tuple[int, int], canvas: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The canvas pixels (x0, y0, x1, y1) a bilinear warp by ``cam`` to an output of ``size``
+    reads: the output's corners mapped back, one pixel more each side, clipped to the canvas.
+    Lookups reflected at an edge (BORDER_REFLECT101) land inside too: a point beyond an edge is
+    mirrored to no farther from it than it was."""
+    w, h = size
+    corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [-0.5, h - 0.5], [w - 0.5, h - 0.5]])
+    src = (corners - cam[:, 2]) @ np.linalg.inv(cam[:, :2]).T
+    cw, ch = canvas
+    x0 = max(0, min(cw - 1, int(np.floor(src[:, 0].min())) - 1))
+    y0 = max(0, min(ch - 1, int(np.floor(src[:, 1].min())) - 1))
+    x1 = max(x0 + 1, min(cw, int(np.ceil(src[:, 0].max())) + 2))
+    y1 = max(y0 + 1, min(ch, int(np.ceil(src[:, 1].max())) + 2))
+    return x0, y0, x1, y1
 
 
 def atlas_uv(rig: Rig) -> np.ndarray:
