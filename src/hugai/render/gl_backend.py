@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import cv2
 import numpy as np
 
 from hugai.errors import RenderError
@@ -627,7 +628,7 @@ class GLRenderer:
         out.scissor = None
         rgba = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
         out.read_into(rgba, viewport=_rect(box), components=4, alignment=1)
-        background[y0:y1, x0:x1] = rgba[..., :3]
+        cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB, dst=background[y0:y1, x0:x1])  # in place
         return background
 
     def close(self) -> None:
