@@ -125,3 +125,27 @@ def test_closing_joins_a_mask_cut_by_a_thin_gap_but_not_a_wide_one() -> None:
         assert closed[top : top + gap, x0 + int(10 * s) : x1 - int(10 * s)].min() == 1.0
         assert closed[:, : int(80 * s)].max() == 0.0 and closed[:, int(220 * s) :].max() == 0.0
         assert closed[mask == 1].mean() > 0.99  # the shrunk path may round off corners
+
+
+def test_a_body_cut_by_the_photo_edge_continues_without_stripes() -> None:
+    """A button cut by the bottom edge must not run down the continuation as a stripe, the
+    cloth's broad shading must, and the background beside the body must not bleed in."""
+    from hugai.scene.build import _continue_down
+
+    h, w = 300, 200
+    img = np.full((h, w, 3), (230, 230, 230), np.uint8)  # a light wall
+    img[:, 50:150] = (20, 20, 60)  # a dark jacket down to the edge
+    img[:, 50:100] += np.array([30, 0, 0], np.uint8)  # its left half in other light
+    img[h - 12 :, 92:108] = (220, 180, 40)  # a gold button cut by the edge
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, 50:150] = 1.0
+    out = _continue_down(img, 100, alpha)
+    assert out.shape == (h + 100, w, 3) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[:h], img)
+    below = out[h + 20 :].astype(int)
+    assert np.abs(below[:, 98:103] - (20, 20, 60)).max() <= 25, "the button runs down"
+    assert below[:, 60:70, 0].mean() > below[:, 130:140, 0].mean() + 20, "shading kept"
+    assert np.abs(below[:, 52:58] - (50, 20, 60)).max() <= 40, "the wall bled into the side"
+    flat = _continue_down(alpha, 50)
+    assert flat.shape == (h + 50, w) and np.allclose(flat[h + 10 :, 60:140], 1.0, atol=0.01)
+    assert flat[h + 10 :, :40].max() < 0.01, "the body widened"

@@ -190,7 +190,7 @@ def _warp_layer(
     layer: Layer, rgb: np.ndarray, m: np.ndarray, size: tuple[int, int], continue_down: bool
 ) -> Layer:
     """The layer moved onto the canvas. A body cut off by its photo's bottom edge goes on down
-    to the canvas's bottom (its last rows repeated) rather than ending in mid-air."""
+    to the canvas's bottom (``_continue_down``) rather than ending in mid-air."""
     h = layer.alpha.shape[0]
 
     def warp(a: np.ndarray) -> np.ndarray:
@@ -203,7 +203,7 @@ def _warp_layer(
     face = layer.face * s + np.array([off[0], off[1], off[0], off[1]], np.float32)
     return Layer(
         rgb=cv2.warpAffine(
-            _continue_down(rgb, h) if continue_down else rgb,
+            _continue_down(rgb, h, layer.alpha) if continue_down else rgb,
             m,
             size,
             flags=cv2.INTER_LINEAR,
@@ -216,15 +216,40 @@ def _warp_layer(
     )
 
 
-def _continue_down(image: np.ndarray, rows: int) -> np.ndarray:
-    """``image`` with ``rows`` more rows below: its last row, smoothed sideways so that a small
-    detail there (a badge, a button) does not run down as a stripe."""
-    last = image[-1:].astype(np.float32)
-    sigma = max(2.0, image.shape[1] * 0.015)
-    smooth = cv2.GaussianBlur(last, (0, 0), sigmaX=sigma, sigmaY=0.1)
-    smooth = smooth.reshape(1, *image.shape[1:])
-    ext = np.repeat(smooth, rows, axis=0).astype(image.dtype)
-    return np.ascontiguousarray(np.concatenate([image, ext], axis=0))
+def _continue_down(image: np.ndarray, rows: int, weight: np.ndarray | None = None) -> np.ndarray:
+    """``image`` with ``rows`` more rows below, continuing its bottom edge without stripes.
+
+    Each column's median over the last rows, then a median and a Gaussian sideways (weighted by
+    ``weight``, the person's alpha, so the background beside the body does not bleed into its
+    sides): a button or badge cut by the edge does not run down as a stripe, only cloth and
+    its broad shading do. The first rows below the edge blend from the edge itself into it.
+    """
+    h, w = image.shape[:2]
+    band = max(1, min(h, int(round(0.1 * h))))
+    tail = image[-band:].astype(np.float32).reshape(band, w, -1)
+    base = np.median(tail, axis=0)  # (W, C)
+    k = max(1, int(0.06 * w)) * 2 + 1
+    padded = np.pad(base, ((k // 2, k // 2), (0, 0)), mode="edge")
+    base = np.median(np.lib.stride_tricks.sliding_window_view(padded, k, axis=0), axis=-1)
+    sigma = max(2.0, 0.02 * w)
+
+    def sideways(a: np.ndarray) -> np.ndarray:
+        return np.asarray(cv2.GaussianBlur(a[None], (0, 0), sigmaX=sigma, sigmaY=0.1)[0])
+
+    if weight is None:
+        smooth = sideways(base).reshape(w, -1)
+    else:
+        wt = np.median(weight[-band:].astype(np.float32).reshape(band, w), axis=0)
+        num = sideways(base * wt[:, None]).reshape(w, -1)
+        den = sideways(wt).reshape(w, 1)
+        smooth = np.where(den > 1e-3, num / np.maximum(den, 1e-3), base)
+    ramp = max(1, int(round(0.015 * h)))
+    t = np.minimum(1.0, (np.arange(rows, dtype=np.float32) + 1.0) / ramp)[:, None, None]
+    ext = tail[-1][None] * (1.0 - t) + smooth[None] * t
+    if np.issubdtype(image.dtype, np.integer):
+        ext = np.clip(ext + 0.5, 0, np.iinfo(image.dtype).max)
+    out = ext.astype(image.dtype).reshape(rows, *image.shape[1:])
+    return np.ascontiguousarray(np.concatenate([image, out], axis=0))
 
 
 def match_light(rgb: np.ndarray, alpha: np.ndarray, source: Photo, target: Photo) -> np.ndarray:
