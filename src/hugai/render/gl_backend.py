@@ -52,6 +52,7 @@ from hugai.render.frame import (
     CONTACT_SHADOW,
     atlas_uv,
     camera_background,
+    people_box,
     posed_people,
     scene_images,
 )
@@ -286,20 +287,9 @@ Box = tuple[int, int, int, int]
 """Pixels x0 <= x < x1, y0 <= y < y1."""
 
 
-def _mesh_box(meshes: list[np.ndarray], size: tuple[int, int]) -> Box | None:
-    """The pixels any triangle may cover (each is clipped to its box, columns 5-8), in the frame."""
-    boxes = [m[:, 5:9] for m in meshes if len(m)]
-    if not boxes:
-        return None
-    b = np.concatenate(boxes)
-    x0, y0 = max(0, int(b[:, 0].min())), max(0, int(b[:, 1].min()))
-    x1, y1 = min(size[0], int(b[:, 2].max()) + 1), min(size[1], int(b[:, 3].max()) + 1)
-    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
-
-
-def _union(a: Box | None, b: Box | None) -> Box | None:
-    if a is None or b is None:
-        return a or b
+def _union(a: Box | None, b: Box) -> Box:
+    if a is None:
+        return b
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
@@ -534,6 +524,8 @@ class GLRenderer:
             _triangle_vertices(dest, person.uv, person.triangles, tri_depth)
             for person, (dest, tri_depth) in zip(self._people, people, strict=True)
         ]
+        # numpy's box: it holds every pixel a (widened, box-clipped) triangle may cover.
+        box = people_box([dest for dest, _ in people], self.size)
         background = camera_background(
             self._images,
             float(motion.blur[frame]),
@@ -543,16 +535,20 @@ class GLRenderer:
         )
         try:
             with self._ctx:
-                return self._draw(meshes, contact, sigma, background)
+                return self._draw(meshes, box, contact, sigma, background)
         except self._gl_error as exc:
             raise RenderError(
                 f"OpenGL failed on frame {frame} ({exc}); use --backend numpy"
             ) from exc
 
     def _draw(
-        self, meshes: list[np.ndarray], contact: float, sigma: float, background: np.ndarray
+        self,
+        meshes: list[np.ndarray],
+        box: Box | None,
+        contact: float,
+        sigma: float,
+        background: np.ndarray,
     ) -> np.ndarray:
-        box = _mesh_box(meshes, self.size)
         if box is None:
             return background
         # 1. Each person into their half of the people image, triangles in order, the last wins.
@@ -561,9 +557,7 @@ class GLRenderer:
         fbo = self._people_fbo
         fbo.color_mask = (True, True, True, True)
         fbo.use()
-        dirty = _union(self._drawn_box, box)
-        if dirty is not None:
-            fbo.clear(0.0, 0.0, 0.0, 0.0, viewport=_rect(dirty))
+        fbo.clear(0.0, 0.0, 0.0, 0.0, viewport=_rect(_union(self._drawn_box, box)))
         self._drawn_box = box
         for i, (person, vao, verts) in enumerate(
             zip(self._people, self._mesh_vaos, meshes, strict=True)
