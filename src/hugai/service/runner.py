@@ -137,12 +137,12 @@ def run_job(settings: Settings, job_id: str, stop: threading.Event | None = None
                 log.exception("job %s: render failed", job_id)
                 err = RenderError("something went wrong while making the video; please try again")
                 finished = jobs.fail(settings, job_id, token, err.code, err.message, None)
-    if finished is None or finished.status != "succeeded":
+    if finished is None and not jobs.exists(settings, job_id):
+        # Deleted while rendering: the delete may have raced our writes; leave no folder.
+        storage.delete_job(settings, job_id)
+    elif finished is None or finished.status != "succeeded":
         storage.delete_run(settings, job_id, token)  # nothing of ours is referenced
     if finished is None:
-        if not jobs.exists(settings, job_id):
-            # Deleted while rendering: the delete may have raced our writes; leave no folder.
-            storage.delete_job(settings, job_id)
         return "lost"
     notify(settings, finished)
     return finished.status
