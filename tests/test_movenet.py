@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from realphotos import photo
 
 from hugai.perceive.movenet import (
     COCO_KEYPOINTS,
@@ -22,7 +23,12 @@ from hugai.perceive.movenet import (
     zoom_window,
 )
 
-PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+
+def _rgb_photo(name: str) -> np.ndarray:
+    """A real test photo as RGB (skips when the photos are absent)."""
+    bgr = cv2.imread(str(photo(name)))
+    assert bgr is not None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _synthetic_photo(h: int = 300, w: int = 400) -> np.ndarray:
@@ -195,12 +201,7 @@ def test_missing_model_is_file_not_found(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_two_people_in_prom_couple() -> None:
-    path = PHOTOS / "A_prom_couple.jpg"
-    if not path.exists():
-        pytest.skip(f"real test photos not available ({PHOTOS} is absent)")
-    bgr = cv2.imread(str(path))
-    assert bgr is not None
-    img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    img = _rgb_photo("A_prom_couple.jpg")
     h, w = img.shape[:2]
     dets = [d for d in MoveNetMultiPose().detect(img) if d.score > 0.3]
     assert len(dets) == 2
@@ -218,12 +219,7 @@ def test_two_people_in_prom_couple() -> None:
 
 @pytest.mark.integration
 def test_zoom_splits_the_embracing_ballroom_couple() -> None:
-    path = PHOTOS / "A_ballroom_couple.jpg"
-    if not path.exists():
-        pytest.skip(f"real test photos not available ({PHOTOS} is absent)")
-    bgr = cv2.imread(str(path))
-    assert bgr is not None
-    img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    img = _rgb_photo("A_ballroom_couple.jpg")
 
     def dancers(net: MoveNetMultiPose) -> int:  # the couple stands in x 600..1050 of 1920
         return sum(
