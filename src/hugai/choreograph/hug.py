@@ -32,9 +32,12 @@ BODY_LEAN = math.radians(3.0)
 HEAD_TILT = math.radians(7.0)
 NARROWING = 0.04
 """Kept small: arms that stay with the torso narrow with it, and bones must keep within 5 %."""
-FACE_GAP = 1.6
-"""Final horizontal distance between face centres, in mean face widths (~ one face apart)."""
-MAX_ZOOM = 1.8
+FACE_GAP = 1.2
+"""Final horizontal distance between face centres, in mean face widths: cheek by cheek, the front
+head's hair against the partner's cheek (the prototype's natural look; 1.6 left air between them)."""
+MAX_ZOOM = 1.5
+"""The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
+coming together should read from the people, not from the camera."""
 
 ARM_BONES = {
     Part.L_ARM: (Bone.L_UPPER_ARM, Bone.L_FOREARM, Bone.L_HAND),
