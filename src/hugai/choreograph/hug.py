@@ -33,8 +33,8 @@ HEAD_TILT = math.radians(7.0)
 NARROWING = 0.04
 """Kept small: arms that stay with the torso narrow with it, and bones must keep within 5 %."""
 FACE_GAP = 1.2
-"""Final horizontal distance between face centres, in mean face widths: cheek by cheek, the front
-head's hair against the partner's cheek (the prototype's natural look; 1.6 left air between them)."""
+"""Final horizontal distance between face centres, in mean face widths: cheek by cheek, the
+front head's hair against the partner's cheek (the prototype's natural look; 1.6 left air)."""
 MAX_ZOOM = 1.5
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
