@@ -10,9 +10,10 @@ import pytest
 from hugai.choreograph import affine as af
 from hugai.choreograph.easing import phase, smootherstep
 from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
-from hugai.perceive.people import _closed
+from hugai.perceive.people import _closed, settle_shared_limbs
 from hugai.rig.skin import blend_skin
 from hugai.scene.fill import push_pull
+from hugai.types import Joint, Person, Pose2D
 
 
 def test_skinning_two_triangle_mesh_follows_one_bone_exactly() -> None:
@@ -149,3 +150,39 @@ def test_a_body_cut_by_the_photo_edge_continues_without_stripes() -> None:
     flat = _continue_down(alpha, 50)
     assert flat.shape == (h + 50, w) and np.allclose(flat[h + 10 :, 60:140], 1.0, atol=0.01)
     assert flat[h + 10 :, :40].max() < 0.01, "the body widened"
+
+
+def _person(x: float, joints: dict[Joint, tuple[float, float]]) -> Person:
+    pts = np.zeros((len(Joint), 2), np.float32)
+    scores = np.full(len(Joint), 0.9, np.float32)
+    for j, p in joints.items():
+        pts[j] = p
+    face = np.array([x - 20, 40, x + 20, 90], np.float32)
+    return Person(face, face, Pose2D(pts, scores), np.zeros((10, 10), np.float32), True, 0, 1.0)
+
+
+def test_a_forearm_two_poses_share_goes_to_the_shoulder_it_hangs_from() -> None:
+    # Her left arm reaches across to his lapel; his pose claims it with a stretched upper arm.
+    hers = {
+        Joint.L_SHOULDER: (260, 130),
+        Joint.L_ELBOW: (240, 180),
+        Joint.L_WRIST: (190, 140),
+        Joint.R_SHOULDER: (200, 130),
+        Joint.R_ELBOW: (205, 190),
+        Joint.R_WRIST: (215, 240),
+    }
+    his = {
+        Joint.L_SHOULDER: (130, 130),
+        Joint.L_ELBOW: (236, 184),
+        Joint.L_WRIST: (193, 137),
+        Joint.R_SHOULDER: (70, 130),
+        Joint.R_ELBOW: (60, 190),
+        Joint.R_WRIST: (62, 240),
+    }
+    him, her = settle_shared_limbs(_person(100, his), _person(230, hers))
+    assert (him.pose.scores[[Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND]] < 0.5).all()
+    assert (her.pose.scores >= 0.5).all() and him.pose.scores[Joint.R_WRIST] >= 0.5
+    # Arms that are merely near each other are both kept.
+    his[Joint.L_ELBOW], his[Joint.L_WRIST] = (150, 190), (175, 150)
+    him, her = settle_shared_limbs(_person(100, his), _person(230, hers))
+    assert (him.pose.scores >= 0.5).all() and (her.pose.scores >= 0.5).all()

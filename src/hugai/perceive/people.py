@@ -9,6 +9,7 @@ dropped. Pixels both people claim go to the one whose skeleton is nearer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -355,6 +356,7 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     Both masks can claim the same pixels (each crop's pose model sees part of the partner). A
     pixel goes to the person whose skeleton is nearer, weighted by how sure each mask is.
     """
+    a, b = settle_shared_limbs(a, b)
     union = np.maximum(a.alpha, b.alpha)
     union = refine_alpha(union, image)
     da = _skeleton_distance(a.pose, union.shape)
@@ -385,6 +387,61 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
     )
+
+
+_ARMS = (
+    (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+    (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+)
+SAME_LIMB = 0.35
+"""Two forearms whose elbows and wrists are this close (in face widths) are one forearm."""
+
+
+def settle_shared_limbs(a: Person, b: Person) -> tuple[Person, Person]:
+    """A forearm both poses claim goes to the one whose shoulder it hangs from.
+
+    The pose model run on one person's crop often takes the partner's arm for an arm of theirs
+    (on the prom photo the boy "had" the girl's arm reaching to his lapel). Both claims give the
+    arm's pixels half to each, and once the two move apart it shows twice, as a ghost. The owner
+    is the one with the shorter upper arm measured in their own face widths: the thief's elbow
+    is reached by a stretched upper arm across the partner's body. The other's claim is dropped.
+    """
+    pa, pb = a.pose, b.pose
+    drop_a: list[tuple[Joint, ...]] = []
+    drop_b: list[tuple[Joint, ...]] = []
+    tol = SAME_LIMB * max(a.face_width, b.face_width)
+    for arm_a in _ARMS:
+        for arm_b in _ARMS:
+            if any(
+                p.scores[j] < Pose2D.VISIBLE
+                for p, arm in ((pa, arm_a), (pb, arm_b))
+                for j in arm[1:3]
+            ):
+                continue
+            if (
+                max(
+                    float(np.linalg.norm(pa.points[arm_a[k]] - pb.points[arm_b[k]])) for k in (1, 2)
+                )
+                > tol
+            ):
+                continue
+            reach_a = (
+                float(np.linalg.norm(pa.points[arm_a[1]] - pa.points[arm_a[0]])) / a.face_width
+            )
+            reach_b = (
+                float(np.linalg.norm(pb.points[arm_b[1]] - pb.points[arm_b[0]])) / b.face_width
+            )
+            (drop_a if reach_a > reach_b else drop_b).append(arm_a if reach_a > reach_b else arm_b)
+    return _without(a, drop_a), _without(b, drop_b)
+
+
+def _without(person: Person, arms: list[tuple[Joint, ...]]) -> Person:
+    if not arms:
+        return person
+    scores = person.pose.scores.copy()
+    for arm in arms:
+        scores[list(arm[1:])] = np.minimum(scores[list(arm[1:])], 0.1)
+    return replace(person, pose=Pose2D(person.pose.points.copy(), scores))
 
 
 def _closed(alpha: np.ndarray, face_width: float) -> np.ndarray:
