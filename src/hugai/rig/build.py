@@ -101,8 +101,14 @@ def build_rig(layer: Layer, check: ArmCheck, moving: set[Part]) -> Rig:
         torso_mask = np.zeros((h, w), np.uint8)
         cv2.fillPoly(torso_mask, [np.round(grown).astype(np.int32)], 1)
         side = covered * torso_mask
-        body_alpha = np.maximum(layer.alpha * (1 - covered), side).astype(np.float32)
-        known = np.clip((layer.visible - 0.5) * 4, 0, 1) * (1 - covered)
+        # Where an arm is cut from the body, the body goes on ~2 px past the cut under the arm:
+        # the arm's mesh stops up to a pixel short of its region's edge, and the body ending
+        # exactly there left a crack that showed as a dark line across arm and body. Along the
+        # arm's outer outline there is no body pixel to grow from, so no rim is left there.
+        inside = ((layer.alpha > 0.5) & (covered < 0.5)).astype(np.uint8)
+        seam = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(np.float32) * covered
+        body_alpha = np.maximum(layer.alpha * (1 - covered + seam), side).astype(np.float32)
+        known = np.clip((layer.visible - 0.5) * 4, 0, 1) * (1 - covered + seam)
         body_rgb = push_pull(layer.rgb, known.astype(np.float32))
     textures[Part.BODY, ..., :3] = body_rgb
     textures[Part.BODY, ..., 3] = np.clip(body_alpha * 255 + 0.5, 0, 255).astype(np.uint8)
