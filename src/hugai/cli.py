@@ -127,11 +127,12 @@ def _render(
     quiet: bool,
 ) -> None:
     """Make the video with a progress bar; print where it went, how long it took and the plan."""
+    from hugai.native_logs import filtered_native_stderr
     from hugai.pipeline import make_hug
 
     t0 = time.perf_counter()
     try:
-        with _progress(quiet) as report:
+        with _progress(quiet) as report, filtered_native_stderr():
             result = make_hug(
                 photos, output, config, progress=report, debug_dir=debug_dir, backend=backend
             )
