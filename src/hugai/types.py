@@ -215,6 +215,13 @@ class Part(IntEnum):
     R_ARM = 2
 
 
+ARM_JOINTS = {
+    Part.L_ARM: (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+    Part.R_ARM: (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+}
+"""Each arm's joint chain: shoulder, elbow, wrist, hand."""
+
+
 @dataclass(frozen=True)
 class Rig:
     """One person's skeleton and skinned triangle mesh, in the canvas frame.

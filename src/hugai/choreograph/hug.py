@@ -22,7 +22,7 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.types import N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
+from hugai.types import ARM_JOINTS, N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
 
 STILL_END = 0.12
 APPROACH_END = 0.62
@@ -42,10 +42,6 @@ coming together should read from the people, not from the camera."""
 ARM_BONES = {
     Part.L_ARM: (Bone.L_UPPER_ARM, Bone.L_FOREARM, Bone.L_HAND),
     Part.R_ARM: (Bone.R_UPPER_ARM, Bone.R_FOREARM, Bone.R_HAND),
-}
-ARM_JOINTS = {
-    Part.L_ARM: (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
-    Part.R_ARM: (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
 }
 # Drawing depth where the two overlap: the front person's body 1, head 1.2; the back person 0.
 DEPTH_BODY = (0.0, 1.0)

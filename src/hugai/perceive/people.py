@@ -8,6 +8,7 @@ dropped. Pixels both people claim go to the one whose skeleton is nearer.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from hugai.errors import NoPeopleFound, OnlyOnePerson, PeopleTooSmall, PersonFromBehind
 from hugai.perceive.models import Candidate, CropPose, FaceFinder, PersonFinder, PoseEstimator
-from hugai.types import Joint, Perception, Person, Photo, Pose2D
+from hugai.types import ARM_JOINTS, Joint, Perception, Person, Photo, Pose2D
 
 MIN_FACE_FRACTION = 0.02
 """A person whose face is narrower than this share of the photo's long side is too small to use."""
@@ -389,10 +390,6 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     )
 
 
-_ARMS = (
-    (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
-    (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
-)
 SAME_LIMB = 0.35
 """Two forearms whose elbows and wrists are this close (in face widths) are one forearm."""
 
@@ -406,33 +403,23 @@ def settle_shared_limbs(a: Person, b: Person) -> tuple[Person, Person]:
     is the one with the shorter upper arm measured in their own face widths: the thief's elbow
     is reached by a stretched upper arm across the partner's body. The other's claim is dropped.
     """
-    pa, pb = a.pose, b.pose
-    drop_a: list[tuple[Joint, ...]] = []
-    drop_b: list[tuple[Joint, ...]] = []
+    drops: tuple[list[tuple[Joint, ...]], list[tuple[Joint, ...]]] = ([], [])
     tol = SAME_LIMB * max(a.face_width, b.face_width)
-    for arm_a in _ARMS:
-        for arm_b in _ARMS:
-            if any(
-                p.scores[j] < Pose2D.VISIBLE
-                for p, arm in ((pa, arm_a), (pb, arm_b))
-                for j in arm[1:3]
-            ):
-                continue
-            if (
-                max(
-                    float(np.linalg.norm(pa.points[arm_a[k]] - pb.points[arm_b[k]])) for k in (1, 2)
-                )
-                > tol
-            ):
-                continue
-            reach_a = (
-                float(np.linalg.norm(pa.points[arm_a[1]] - pa.points[arm_a[0]])) / a.face_width
-            )
-            reach_b = (
-                float(np.linalg.norm(pb.points[arm_b[1]] - pb.points[arm_b[0]])) / b.face_width
-            )
-            (drop_a if reach_a > reach_b else drop_b).append(arm_a if reach_a > reach_b else arm_b)
-    return _without(a, drop_a), _without(b, drop_b)
+    for arm_a, arm_b in itertools.product(ARM_JOINTS.values(), repeat=2):
+        claims = ((a, arm_a), (b, arm_b))
+        if any(p.pose.scores[j] < Pose2D.VISIBLE for p, arm in claims for j in arm[1:3]):
+            continue
+        apart = max(_dist(a.pose.points[arm_a[k]], b.pose.points[arm_b[k]]) for k in (1, 2))
+        if apart > tol:
+            continue
+        reach = [_dist(*p.pose.points[[arm[0], arm[1]]]) / p.face_width for p, arm in claims]
+        thief = 0 if reach[0] > reach[1] else 1
+        drops[thief].append(claims[thief][1])
+    return _without(a, drops[0]), _without(b, drops[1])
+
+
+def _dist(p: np.ndarray, q: np.ndarray) -> float:
+    return float(np.linalg.norm(p - q))
 
 
 def _without(person: Person, arms: list[tuple[Joint, ...]]) -> Person:

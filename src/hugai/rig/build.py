@@ -19,12 +19,9 @@ from hugai.config import HugConfig
 from hugai.rig.mesh import mesh_mask
 from hugai.rig.skin import skin_arm, skin_body
 from hugai.scene.fill import push_pull
-from hugai.types import N_BONES, Joint, Layer, Part, Rig, Scene
+from hugai.types import ARM_JOINTS, N_BONES, Joint, Layer, Part, Rig, Scene
 
-ARMS = (
-    (Part.L_ARM, Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
-    (Part.R_ARM, Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
-)
+ARMS = tuple((part, *chain) for part, chain in ARM_JOINTS.items())
 
 
 def build_rigs(scene: Scene, config: HugConfig) -> tuple[Rig, Rig]:
