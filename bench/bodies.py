@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.metrics.temporal import track_points
 from hugai.types import N_JOINTS, Joint
 
 
@@ -106,22 +107,13 @@ class KeypointVerifier:
 
         head: the person's head motion from the previous frame (2, 3), or None if unknown.
         """
-        import cv2
-
         seen = scores >= self.min_score
         carried = np.full(points.shape, np.nan, np.float32)
         if self.anchor is not None and g_prev is not None:
             ok = np.isfinite(self.anchor).all(axis=1)
             if ok.any():
                 src = self.anchor[ok].reshape(-1, 1, 2).astype(np.float32)
-                fwd, st1, _ = cv2.calcOpticalFlowPyrLK(
-                    g_prev, g_next, src, src.copy(), winSize=(21, 21), maxLevel=3
-                )
-                back, st2, _ = cv2.calcOpticalFlowPyrLK(
-                    g_next, g_prev, fwd, fwd.copy(), winSize=(21, 21), maxLevel=3
-                )
-                good = (st1[:, 0] == 1) & (st2[:, 0] == 1)
-                good &= np.linalg.norm(back - src, axis=2)[:, 0] < 1.0
+                fwd, good = track_points(g_prev, g_next, src, max_back=1.0)
                 moved = (
                     src[:, 0] @ head[:, :2].T + head[:, 2]
                     if head is not None
@@ -214,20 +206,7 @@ def _move_by_corners(
     if not owner:
         return out
     src = np.concatenate(corners).reshape(-1, 1, 2).astype(np.float32)
-    fwd, st1, eig = cv2.calcOpticalFlowPyrLK(
-        g_prev,
-        g_next,
-        src,
-        src.copy(),
-        winSize=(15, 15),
-        maxLevel=3,
-        flags=cv2.OPTFLOW_LK_GET_MIN_EIGENVALS,
-    )
-    back, st2, _ = cv2.calcOpticalFlowPyrLK(
-        g_next, g_prev, fwd, fwd.copy(), winSize=(15, 15), maxLevel=3
-    )
-    good = (st1[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - src, axis=2)[:, 0] < 0.5)
-    good &= eig[:, 0] >= MIN_EIGEN
+    fwd, good = track_points(g_prev, g_next, src, win=15, min_eig=MIN_EIGEN)
     owners = np.asarray(owner)
     for j in range(len(joints)):
         sel = good & (owners == j)

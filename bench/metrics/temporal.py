@@ -75,6 +75,33 @@ def gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
 
+def track_points(
+    g_prev: np.ndarray,
+    g_next: np.ndarray,
+    pts: np.ndarray,
+    win: int = 21,
+    max_back: float = 0.5,
+    min_eig: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points float32 (N, 1, 2) tracked prev → next by pyramidal Lucas–Kanade (``win`` px
+    window, 3 levels), checked by tracking them back: (where they went, bool (N,) good). Good:
+    found both ways, back within ``max_back`` px of the start and, with ``min_eig``, a window
+    whose smallest gradient eigenvalue is at least that (flat windows slide)."""
+    flags = cv2.OPTFLOW_LK_GET_MIN_EIGENVALS if min_eig is not None else 0
+    size = (win, win)
+    fwd, st1, err = cv2.calcOpticalFlowPyrLK(
+        g_prev, g_next, pts, pts.copy(), winSize=size, maxLevel=3, flags=flags
+    )
+    back, st2, _ = cv2.calcOpticalFlowPyrLK(
+        g_next, g_prev, fwd, fwd.copy(), winSize=size, maxLevel=3
+    )
+    good = (st1[:, 0] == 1) & (st2[:, 0] == 1)
+    good &= np.linalg.norm(back - pts, axis=2)[:, 0] < max_back
+    if min_eig is not None:
+        good &= err[:, 0] >= min_eig
+    return fwd, good
+
+
 def camera_step(
     g_prev: np.ndarray,
     g_next: np.ndarray,
@@ -97,9 +124,7 @@ def camera_step(
     )
     if pts is None or len(pts) < min_points:
         return None
-    fwd, st1, _ = cv2.calcOpticalFlowPyrLK(g_prev, g_next, pts, pts.copy())
-    back, st2, _ = cv2.calcOpticalFlowPyrLK(g_next, g_prev, fwd, fwd.copy())
-    ok = (st1[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - pts, axis=2)[:, 0] < 0.5)
+    fwd, ok = track_points(g_prev, g_next, pts)
     if ok.sum() < min_points:
         return None
     src, dst = pts[ok], fwd[ok]
