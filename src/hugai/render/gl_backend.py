@@ -15,8 +15,10 @@ bilinear lookups cost llvmpipe). On the GL side, only inside the box the people 
    (uploaded once) with bilinear filtering.
 2. The nearer person's alpha (by depth, per pixel), sampled 2×2 per k×k block.
 3. A separable Gaussian on that small image: the contact shadow's blur.
-4. One pass: the farther then the nearer person "over" the background (uploaded for the box),
-   the farther one darkened by the shadow; one ``glReadPixels`` of the box into the background.
+4. The background is written into the output for the box, and one pass blends the two people
+   onto it, premultiplied (the farther one darkened by the shadow, then the nearer over it):
+   fixed-function blending reads the target for free where a texture lookup would cost llvmpipe
+   ~4 ms a 720p frame. One ``glReadPixels`` of the box back into the background.
    Only what the last frame drew and this one draws of the people image is cleared.
 
 What keeps the picture equal to numpy's (``frame.composite`` defines the meaning):
@@ -135,6 +137,14 @@ void main() {
 }
 """
 
+_ZERO_FRAGMENT = """
+#version 330
+out uvec4 f_people;
+void main() {
+    f_people = uvec4(0u);   // not covered, for either person
+}
+"""
+
 _NEAR_ALPHA_FRAGMENT = (
     """
 #version 330
@@ -181,7 +191,6 @@ void main() {{
 
 _COMPOSITE_FRAGMENT = (
     """
-uniform sampler2D u_background;  // this frame's background, warped on the CPU (output pixels)
 uniform usampler2D u_people;
 uniform sampler2D u_shadow;
 uniform float u_shadow_shift; // output pixel -> small image: (p + shift) * scale
@@ -193,7 +202,6 @@ out vec4 f_color;
     + """
 void main() {
     ivec2 p = ivec2(gl_FragCoord.xy);
-    vec3 bg = floor(texelFetch(u_background, p, 0).rgb * 255.0 + 0.5);
     uvec4 v = texelFetch(u_people, p, 0);
     bool first_near = unpack_depth(v.g) >= unpack_depth(v.a);
     vec4 near = unpack_rgba(first_near ? v.r : v.b);
@@ -205,9 +213,11 @@ void main() {
     vec2 at = (gl_FragCoord.xy + u_shadow_shift) * u_shadow_scale;
     far_rgb *= 1.0 - u_shadow_k * texture(u_shadow, at).r;
 #endif
-    vec3 outc = far_rgb * far_a + bg * (1.0 - far_a);
-    outc = near.rgb * near_a + outc * (1.0 - near_a);
-    f_color = vec4(clamp(outc, 0.0, 255.0) / 255.0, 1.0);
+    // Premultiplied, blended (ONE, ONE_MINUS_SRC_ALPHA) onto the background already in the
+    // target: near + (1 - near_a)·(far + (1 - far_a)·bg), without sampling the background.
+    vec3 people = near.rgb * near_a + far_rgb * (far_a * (1.0 - near_a));
+    float cover = near_a + far_a * (1.0 - near_a);
+    f_color = vec4(clamp(people, 0.0, 255.0) / 255.0, cover);
 }
 """
 )
@@ -442,8 +452,6 @@ class GLRenderer:
             )
         for rig in self.rigs:
             self._people.append(_Person(ctx, rig, max_size, max_layers))
-        self._bg_tex = self._keep(ctx.texture(self.size, 3))  # this frame's, in the people's box
-        self._bg_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self._people_tex = self._keep(ctx.texture(self.size, 4, dtype="u4"))
         self._people_tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self._people_fbo = self._keep(ctx.framebuffer(color_attachments=[self._people_tex]))
@@ -455,6 +463,7 @@ class GLRenderer:
             return self._keep(ctx.program(vertex_shader=vertex, fragment_shader=fragment))
 
         self._mesh_prog = program(_MESH_VERTEX, _MESH_FRAGMENT)
+        self._zero_prog = program(_FULLSCREEN_VERTEX, _ZERO_FRAGMENT)
         self._near_prog = program(_FULLSCREEN_VERTEX, _NEAR_ALPHA_FRAGMENT)
         self._blur_prog = program(_FULLSCREEN_VERTEX, _BLUR_FRAGMENT)
         self._mesh_vaos = [
@@ -466,6 +475,7 @@ class GLRenderer:
             )
             for p in self._people
         ]
+        self._zero_vao = self._keep(ctx.vertex_array(self._zero_prog, []))
         self._near_vao = self._keep(ctx.vertex_array(self._near_prog, []))
         self._blur_vao = self._keep(ctx.vertex_array(self._blur_prog, []))
         # Step 4 without and with the contact shadow.
@@ -475,21 +485,20 @@ class GLRenderer:
             prog = program(_FULLSCREEN_VERTEX, defines + _COMPOSITE_FRAGMENT)
             self._composites.append((prog, self._keep(ctx.vertex_array(prog, []))))
 
-        # Texture units: 0 a person's parts, 1 the people image, 2 the background, 3 the shadow.
+        # Texture units: 0 a person's parts, 1 the people image, 3 the shadow.
         self._mesh_prog["u_size"].value = (float(width), float(height))
         self._mesh_prog["u_parts"].value = 0
         self._near_prog["u_people"].value = 1
         self._near_prog["u_size"].value = (width, height)
         self._blur_prog["u_src"].value = 3
         for prog, _ in self._composites:
-            for name, value in (
-                ("u_people", 1),
-                ("u_background", 2),
-                ("u_shadow", 3),
-            ):
+            for name, value in (("u_people", 1), ("u_shadow", 3)):
                 if prog.get(name, None) is not None:  # the compiler drops what a program ignores
                     prog[name].value = value
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        # Only step 4 blends (enabled around it), premultiplied "over" the background.
+        self._blend = moderngl.BLEND
+        ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA
 
     def _keep(self, obj: Any) -> Any:
         self._objects.append(obj)
@@ -552,12 +561,14 @@ class GLRenderer:
         if box is None:
             return background
         # 1. Each person into their half of the people image, triangles in order, the last wins.
-        # Only what the last frame drew and this one draws is cleared (a full clear of the
-        # 16-byte pixels costs llvmpipe ~2.5 ms at 1280x720); the rest of the image stays empty.
+        # Only what the last frame drew and this one draws is cleared (the whole 1280x720 image
+        # costs llvmpipe ~2.5 ms), by drawing zeros: its clear of 16-byte pixels is slower still.
         fbo = self._people_fbo
         fbo.color_mask = (True, True, True, True)
+        fbo.scissor = _rect(_union(self._drawn_box, box))
         fbo.use()
-        fbo.clear(0.0, 0.0, 0.0, 0.0, viewport=_rect(_union(self._drawn_box, box)))
+        self._zero_vao.render(vertices=3)
+        fbo.scissor = None
         self._drawn_box = box
         for i, (person, vao, verts) in enumerate(
             zip(self._people, self._mesh_vaos, meshes, strict=True)
@@ -613,12 +624,15 @@ class GLRenderer:
         # 4. In the people's box: background, farther person, nearer person; read back into
         # the background (RGBA comes back as a copy; RGB would make llvmpipe convert).
         x0, y0, x1, y1 = box
-        self._bg_tex.write(np.ascontiguousarray(background[y0:y1, x0:x1]), viewport=_rect(box))
-        self._bg_tex.use(2)
+        self._out_tex.write(
+            cv2.cvtColor(background[y0:y1, x0:x1], cv2.COLOR_RGB2RGBA), viewport=_rect(box)
+        )
         out = self._out_fbo
         out.scissor = _rect(box)
         out.use()
+        self._ctx.enable(self._blend)
         vao.render(vertices=3)
+        self._ctx.disable(self._blend)
         out.scissor = None
         rgba = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
         out.read_into(rgba, viewport=_rect(box), components=4, alignment=1)
