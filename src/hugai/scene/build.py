@@ -84,21 +84,47 @@ def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> L
     vis = person.alpha
     hidden = person.occluded if person.occluded is not None else np.zeros_like(vis)
     alpha = np.maximum(vis, hidden).astype(np.float32)
-    img = photo.astype(np.float32)
-    bg = background.astype(np.float32)
-    a = vis[..., None]
+    # The colours matter only where the person may be drawn (their alpha, a texture lookup's
+    # reach around it): worked out in that box, the border repeated beyond it. On a 1600-pixel
+    # photo of two people this is ~3x less work than the whole canvas.
+    x0, y0, x1, y1 = _box_of(alpha > 0.0, LAYER_MARGIN)
+    img = photo[y0:y1, x0:x1].astype(np.float32)
+    bg = background[y0:y1, x0:x1].astype(np.float32)
+    a = vis[y0:y1, x0:x1, None]
     fg = (img - (1.0 - a) * bg) / np.maximum(a, 1e-3)
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = ((vis > 0.1) & (hidden < 0.2)).astype(np.float32)
-    rgb = push_pull(fg, known.astype(np.float32))
+    known = ((vis[y0:y1, x0:x1] > 0.1) & (hidden[y0:y1, x0:x1] < 0.2)).astype(np.float32)
+    inside = np.clip(push_pull(fg, known) + 0.5, 0, 255).astype(np.uint8)
+    h, w = vis.shape
+    rgb = cv2.copyMakeBorder(inside, y0, h - y1, x0, w - x1, cv2.BORDER_REPLICATE)
     return Layer(
-        rgb=np.clip(rgb + 0.5, 0, 255).astype(np.uint8),
+        rgb=rgb,
         alpha=alpha,
         pose=person.pose,
         face=person.face.copy(),
         visible=vis.astype(np.float32),
+    )
+
+
+LAYER_MARGIN = 16
+"""Pixels kept around a person's alpha when their colours are filled (``person_layer``)."""
+
+
+def _box_of(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the box of ``mask``'s true pixels grown by ``margin``, clipped to it
+    (the whole image when nothing is set)."""
+    h, w = mask.shape
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return 0, 0, w, h
+    return (
+        max(0, int(cols[0]) - margin),
+        max(0, int(rows[0]) - margin),
+        min(w, int(cols[-1]) + 1 + margin),
+        min(h, int(rows[-1]) + 1 + margin),
     )
 
 
