@@ -53,6 +53,7 @@ class Quality:
     frames: int
     identity_mean: list[float | None]
     identity_worst: list[float | None]
+    identity_first: list[float | None]
     faces_kept: float | None
     hug_ratio: float | None
     hug_ratio_zoomfree: float | None
@@ -217,6 +218,7 @@ class Measurer:
             frames=n,
             identity_mean=[_opt(v) for v in ident.mean],
             identity_worst=[_opt(v) for v in ident.worst],
+            identity_first=[_opt(v) for v in ident.first],
             faces_kept=_opt(ident.kept),
             hug_ratio=reach.ratio if reach else None,
             hug_ratio_zoomfree=reach_zf.ratio if reach_zf else None,

@@ -94,6 +94,7 @@ def quality_cells(q: dict[str, Any] | None) -> list[str]:
     return [
         _num(sum(idm) / len(idm), ".3f") if idm else "n/a",
         mark(_num(idw, ".3f"), t["identity_worst"].met(idw)),
+        _num(_worst_of(q.get("identity_first") or []), ".3f"),
         _num(100 * q["faces_kept"], ".0f") + " %" if q["faces_kept"] is not None else "n/a",
         mark(_num(q["hug_ratio"], ".2f"), t["hug_ratio"].met(q["hug_ratio"]))
         + f" / {_num(q.get('hug_ratio_zoomfree'), '.2f')}",
@@ -116,6 +117,7 @@ QUALITY_HEADER = [
     "result",
     "id mean",
     f"id worst ({QUALITY_TARGETS['identity_worst']})",
+    "id frame 0",
     "faces kept",
     f"hug gap ({QUALITY_TARGETS['hug_ratio']}) / zoom-free",
     "touch",
@@ -193,6 +195,7 @@ def quality_table(rows: list[dict[str, Any]]) -> str:
             + _passes(
                 scored, lambda r: t["identity_worst"].met(_worst_of(r["quality"]["identity_worst"]))
             ),
+            f"max {_num(_worst_of([_worst_of(q.get('identity_first') or []) for q in qs]), '.3f')}",
             "min "
             + _num(_pct_or_none(_worst_of([q["faces_kept"] for q in qs], False)), ".0f")
             + " %",

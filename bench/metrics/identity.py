@@ -70,11 +70,14 @@ def assign(
 @dataclass(frozen=True)
 class IdentityStats:
     """Per person (left first): mean and worst descriptor distance over the frames the face was
-    found (NaN if never); kept: share of frames where both faces were found."""
+    found (NaN if never) and the distance on frame 0 (the photo as taken, so what the descriptor
+    reads when nothing has moved: resampling to the video's size and compression alone); kept:
+    share of frames where both faces were found."""
 
     mean: tuple[float, float]
     worst: tuple[float, float]
     kept: float
+    first: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def identity_stats(distances: np.ndarray) -> IdentityStats:
@@ -86,4 +89,10 @@ def identity_stats(distances: np.ndarray) -> IdentityStats:
         means.append(float(d.mean()) if len(d) else float("nan"))
         worsts.append(float(d.max()) if len(d) else float("nan"))
     kept = float(found.all(axis=1).mean()) if len(distances) else float("nan")
-    return IdentityStats(mean=(means[0], means[1]), worst=(worsts[0], worsts[1]), kept=kept)
+    first = distances[0] if len(distances) else np.full(2, np.nan)
+    return IdentityStats(
+        mean=(means[0], means[1]),
+        worst=(worsts[0], worsts[1]),
+        kept=kept,
+        first=(float(first[0]), float(first[1])),
+    )

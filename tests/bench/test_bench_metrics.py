@@ -192,6 +192,7 @@ def test_identity_stats_mean_worst_and_faces_kept() -> None:
     assert s.mean == pytest.approx((0.2, 0.3))
     assert s.worst == pytest.approx((0.3, 0.4))
     assert s.kept == pytest.approx(0.5)
+    assert s.first == pytest.approx((0.1, 0.2))
 
 
 def test_marks_follow_the_targets() -> None:
@@ -200,6 +201,7 @@ def test_marks_follow_the_targets() -> None:
     q = {
         "identity_mean": [0.2, 0.3],
         "identity_worst": [0.3, 0.4],
+        "identity_first": [0.25, None],
         "faces_kept": 1.0,
         "hug_ratio": 0.5,
         "hug_ratio_zoomfree": 0.4,
@@ -214,8 +216,9 @@ def test_marks_follow_the_targets() -> None:
     }
     cells = quality_cells(q)
     assert cells[1] == "0.400 ✗"
-    assert cells[3] == "0.50 ✓ / 0.40"
-    assert cells[4] == "no ✗"
-    assert cells[5] == "2.0 % ✓"
-    assert cells[6] == "30.0 %"
-    assert cells[7] == "0.5 / 1.0"
+    assert cells[2] == "0.250"
+    assert cells[4] == "0.50 ✓ / 0.40"
+    assert cells[5] == "no ✗"
+    assert cells[6] == "2.0 % ✓"
+    assert cells[7] == "30.0 %"
+    assert cells[8] == "0.5 / 1.0"
