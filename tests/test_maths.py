@@ -152,6 +152,34 @@ def test_a_body_cut_by_the_photo_edge_continues_without_stripes() -> None:
     assert flat[h + 10 :, :40].max() < 0.01, "the body widened"
 
 
+def test_a_frame_above_a_floor_is_a_two_shot_that_ends_at_it() -> None:
+    """Two photos where one is a close-up: the frame ends at the floor (below it the body is
+    made up) and still puts the faces a quarter down, or, too narrow for both faces that way,
+    keeps its bottom at the floor and leaves more room above them."""
+    from types import SimpleNamespace
+
+    from hugai.config import HugConfig
+    from hugai.scene.build import FACE_TOP, frame_crop
+
+    config = HugConfig(size=720, aspect="16:9")
+    shape = (1000, 1778)
+
+    def layers(x0: float, x1: float, y: float, fw: float) -> tuple:
+        return tuple(
+            SimpleNamespace(face=np.array([x - fw / 2, y, x + fw / 2, y + fw])) for x in (x0, x1)
+        )
+
+    free = frame_crop(shape, layers(700, 1078, 300, 130), config)
+    np.testing.assert_allclose(free, [0, 0, 1778, 1000], atol=1)  # the whole canvas
+    x0, y0, x1, y1 = frame_crop(shape, layers(820, 958, 300, 130), config, floor=650)
+    assert y1 == pytest.approx(650) and (x1 - x0) / (y1 - y0) == pytest.approx(16 / 9)
+    assert (300 - y0) / (y1 - y0) == pytest.approx(FACE_TOP)
+    assert x0 < 820 - 65 and x1 > 958 + 65  # both faces inside
+    x0, y0, x1, y1 = frame_crop(shape, layers(560, 1218, 300, 130), config, floor=650)
+    assert y1 == pytest.approx(650) and x0 < 560 - 65 and x1 > 1218 + 65
+    assert (300 - y0) / (y1 - y0) > FACE_TOP
+
+
 def _person(x: float, joints: dict[Joint, tuple[float, float]]) -> Person:
     pts = np.zeros((len(Joint), 2), np.float32)
     scores = np.full(len(Joint), 0.9, np.float32)

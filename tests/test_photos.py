@@ -138,6 +138,24 @@ def test_render_keeps_faces_and_brings_the_two_together(names: tuple[str, ...]) 
             assert (edge.max(axis=-1) < 8).mean() < 0.5
 
 
+def test_a_close_up_portrait_is_framed_above_where_its_photo_ends() -> None:
+    """The young man's portrait ends a face and a half below his face: nothing below that is
+    his photo, so neither the first frame nor the camera at any frame looks below it."""
+    per = _perceive("B_astronaut_collins.png", "B_young_man_portrait.jpg")
+    scene = build_scene(per, CONFIG)
+    assert scene.floor is not None
+    assert scene.crop[3] <= scene.floor + 1
+    rigs = build_rigs(scene, CONFIG)
+    motion = choreograph(scene, rigs, CONFIG)
+    _, h = CONFIG.output_size(scene.photo.shape[1], scene.photo.shape[0])
+    for cam in motion.camera.astype(np.float64):
+        bottom = (h - 0.5 - cam[1, 2]) / cam[1, 1]  # the last output row's centre on the canvas
+        assert bottom <= scene.floor + 1
+    for face in (ly.face for ly in scene.layers):
+        assert scene.crop[0] <= face[0] and face[2] <= scene.crop[2]
+        assert scene.crop[1] <= face[1]
+
+
 def _compose(cam: np.ndarray, bone: np.ndarray) -> np.ndarray:
     a = np.vstack([cam.astype(np.float64), [0, 0, 1]])
     b = np.vstack([bone.astype(np.float64), [0, 0, 1]])

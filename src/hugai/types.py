@@ -175,6 +175,8 @@ class Scene:
     rest_background: uint8 (H, W, 3), what is behind the people at frame 0: the photo itself
         except under the people's soft masks (so frame 0 is the photo exactly); it dissolves
         into ``background`` as they start to move. None: ``background`` from the start.
+    floor: canvas rows from this y down are made up (a body continued past its photo's bottom
+        edge): the frame and the camera stay above it. None: the whole canvas may be shown.
     """
 
     photo: np.ndarray
@@ -185,6 +187,7 @@ class Scene:
     in_front: int | None = None
     blurred: np.ndarray | None = None
     rest_background: np.ndarray | None = None
+    floor: float | None = None
 
 
 class Bone(IntEnum):

@@ -346,7 +346,7 @@ def _camera(
     cx = (hx0 + hx1) / 2
     top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
     ex0 = float(np.clip(cx - ew / 2, 0, w - ew))
-    ey0 = float(np.clip(top, 0, h - eh))
+    ey0 = float(np.clip(top, 0, (h if scene.floor is None else scene.floor) - eh))
     cams = np.zeros((len(times), 2, 3), np.float32)
     for f, t in enumerate(times):
         k = float(phase(t / duration, CAMERA_START, CAMERA_END))

@@ -129,9 +129,18 @@ def _box_of(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
 
 
 def frame_crop(
-    shape: tuple[int, ...], layers: tuple[Layer, Layer], config: HugConfig
+    shape: tuple[int, ...],
+    layers: tuple[Layer, Layer],
+    config: HugConfig,
+    floor: float | None = None,
 ) -> np.ndarray:
-    """The largest crop of the canvas with the output's aspect, centred on the two people."""
+    """The largest crop of the canvas with the output's aspect, centred on the two people, the
+    top of the higher face ``FACE_TOP`` down it.
+
+    floor (see ``Scene.floor``): the crop ends there, and is made smaller so that it still
+    frames the faces that way: a two-shot of heads and shoulders. It stays wide enough for
+    both faces with ``FACES_MARGIN``, leaving more room above them where it must.
+    """
     h, w = shape[:2]
     ow, oh = config.output_size(w, h)
     ratio = ow / oh
@@ -139,9 +148,21 @@ def frame_crop(
     faces = np.stack([ly.face for ly in layers])
     cx = float((faces[:, 0].min() + faces[:, 2].max()) / 2)
     cy_face = float(faces[:, 1].min())
+    y0 = cy_face - FACE_TOP * ch
+    if floor is not None and y0 + ch > floor:
+        span = float(faces[:, 2].max() - faces[:, 0].min()) * FACES_MARGIN
+        ch = min(ch, max((floor - cy_face) / (1 - FACE_TOP), span / ratio))
+        cw = ch * ratio
+        y0 = floor - ch  # wide enough for both faces: more room above them, not below the floor
     x0 = float(np.clip(cx - cw / 2, 0, w - cw))
-    y0 = float(np.clip(cy_face - 0.25 * ch, 0, h - ch))
+    y0 = float(np.clip(y0, 0, h - ch))
     return np.array([x0, y0, x0 + cw, y0 + ch], np.float32)
+
+
+FACE_TOP = 0.25
+"""The frame at rest: the top of the higher face this share of the frame's height down it."""
+FACES_MARGIN = 1.3
+"""A frame is at least this many times as wide as the two faces' span."""
 
 
 # --- two photos ---------------------------------------------------------------------------
@@ -152,10 +173,21 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     photos = perception.photos
     people = perception.people
     p0 = photos[0].image
-    hc = min(1080, p0.shape[0])
+    rows = min(1080, p0.shape[0])
+    # A close-up (a selfie, a head-and-shoulders portrait) ends at its photo's bottom edge well
+    # above the canvas's bottom. Its body is continued down (``_continue_down``) only so that
+    # nothing ends in mid-air when it moves; the frame stops where the shortest such photo ends,
+    # a two-shot of what the photos show, and the canvas is made taller (the layout scales
+    # with it) so that the frame still has ``rows`` rows (up to a 1440-row canvas).
+    reach = min([1.0] + [_bottom_reach(p, ph) for p, ph in zip(people, photos, strict=True)])
+    reach = max(reach, MIN_REACH)
+    # The frame's share of the canvas height (``frame_crop``; faces' boxes are square).
+    share = min(reach, (reach - FACE_Y + FACE_SIZE / 2) / (1 - FACE_TOP))
+    hc = min(int(round(rows / share)), max(rows, min(2 * rows, 1440)))
+    floor = reach * hc if reach < 1.0 else None
     wc = int(round(hc * 16 / 9))
-    fw_target = 0.13 * hc
-    face_y = 0.36 * hc
+    fw_target = FACE_SIZE * hc
+    face_y = FACE_Y * hc
 
     bg0 = fill_background(p0, people[0].alpha, people[0].face_width)
     canvas_bg = _cover(bg0, wc, hc)
@@ -171,7 +203,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         fx, fy = (float(v) for v in person.face_center)
         target_x = wc / 2 + (-1 if i == 0 else 1) * 1.8 * fw_target
         m = np.array([[s, 0, target_x - s * fx], [0, s, face_y - s * fy]], np.float32)
-        cut = float(person.alpha[-3:].max()) > 0.5
+        cut = _cut_at_bottom(person)
         layers.append(_warp_layer(layer, rgb, m, (wc, hc), continue_down=cut))
 
     photo_canvas = base.astype(np.float32)
@@ -184,18 +216,41 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         photo=photo_u8,
         background=base,
         layers=pair,
-        crop=frame_crop(photo_u8.shape, pair, config),
+        crop=frame_crop(photo_u8.shape, pair, config, floor),
         notes=("two photos: people scaled to one size and placed side by side",),
         in_front=None,
         blurred=blurred,
+        floor=floor,
     )
+
+
+FACE_SIZE = 0.13
+"""Two photos: each face's width on the canvas, a share of its height."""
+FACE_Y = 0.36
+"""Two photos: the faces' centres this far down the canvas."""
+MIN_REACH = 0.55
+"""Two photos: the frame ends no higher than this share of the canvas (the heads and a little
+of the shoulders), however tight the close-up."""
+
+
+def _cut_at_bottom(person: Person) -> bool:
+    return float(person.alpha[-3:].max()) > 0.5
+
+
+def _bottom_reach(person: Person, photo: Photo) -> float:
+    """Where a person cut off by their photo's bottom edge ends on the canvas, as a share of its
+    height (at least 1.0 when they reach its bottom; inf when their photo shows all of them)."""
+    if not _cut_at_bottom(person):
+        return float("inf")
+    s = _fit_scale(person, photo, FACE_SIZE, FACE_Y, 1)
+    return FACE_Y + s * (photo.image.shape[0] - float(person.face_center[1]))
 
 
 def _fit_scale(person: Person, photo: Photo, fw_target: float, face_y: float, hc: int) -> float:
     """Common face size; a person cut off at their photo's bottom must reach the canvas bottom."""
     s = fw_target / max(person.face_width, 1.0)
     h = photo.image.shape[0]
-    if float(person.alpha[-3:].max()) > 0.5:
+    if _cut_at_bottom(person):
         below = h - float(person.face_center[1])
         s = max(s, (hc - face_y) / max(below, 1.0))
     return min(s, 1.25 * fw_target / max(person.face_width, 1.0))
