@@ -16,7 +16,7 @@ from hugai.pipeline import _default_models
 from hugai.render import make_renderer
 from hugai.rig.build import build_rigs
 from hugai.scene.build import build_scene
-from hugai.types import Bone, Joint, Perception
+from hugai.types import MAX_UPSCALE, Bone, Joint, Perception
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +79,7 @@ def test_groups_use_the_two_largest_near_the_centre_and_say_so() -> None:
 
 
 CONFIG = HugConfig(duration=2.0, fps=12, size=240)
+BIG = HugConfig(duration=2.0, fps=12, size=720)  # the framing depends on the output size
 
 
 @pytest.mark.parametrize(
@@ -154,6 +155,25 @@ def test_a_close_up_portrait_is_framed_above_where_its_photo_ends() -> None:
     for face in (ly.face for ly in scene.layers):
         assert scene.crop[0] <= face[0] and face[2] <= scene.crop[2]
         assert scene.crop[1] <= face[1]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("B_grace_hopper.jpg", "B_skier_woman_fullbody.jpg"),  # her face is 38 px
+        ("B_astronaut_collins.png", "B_young_man_portrait.jpg"),
+        ("A_two_women_park_bench.jpg",),
+    ],
+)
+def test_no_face_is_blown_up_past_max_upscale(names: tuple[str, ...]) -> None:
+    """Output pixels per pixel of each person's own photo stay within MAX_UPSCALE, at rest and
+    through the push-in (a photo already shown larger at rest is never pushed in on)."""
+    scene = build_scene(_perceive(*names), BIG)
+    motion = choreograph(scene, build_rigs(scene, BIG), BIG)
+    scale = motion.camera[:, 0, 0].astype(float)
+    for source in scene.source_scale:
+        worst = float((scale * source).max())
+        assert worst <= max(MAX_UPSCALE, scale[0] * source) + 1e-3
 
 
 def _compose(cam: np.ndarray, bone: np.ndarray) -> np.ndarray:

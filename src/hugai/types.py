@@ -177,6 +177,8 @@ class Scene:
         into ``background`` as they start to move. None: ``background`` from the start.
     floor: canvas rows from this y down are made up (a body continued past its photo's bottom
         edge): the frame and the camera stay above it. None: the whole canvas may be shown.
+    source_scale: per layer, canvas pixels per pixel of that person's own photo (1.0 in
+        single-photo mode, where the canvas is the photo).
     """
 
     photo: np.ndarray
@@ -188,6 +190,12 @@ class Scene:
     blurred: np.ndarray | None = None
     rest_background: np.ndarray | None = None
     floor: float | None = None
+    source_scale: tuple[float, float] = (1.0, 1.0)
+
+
+MAX_UPSCALE = 3.0
+"""A face is never shown larger than this many times its size in its own photo (the frame at
+rest, then the camera's push-in): beyond it, a low-resolution face turns to blur and blocks."""
 
 
 class Bone(IntEnum):

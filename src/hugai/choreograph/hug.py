@@ -22,7 +22,18 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.types import ARM_JOINTS, N_BONES, N_JOINTS, Bone, Joint, Motion, Part, Rig, Scene
+from hugai.types import (
+    ARM_JOINTS,
+    MAX_UPSCALE,
+    N_BONES,
+    N_JOINTS,
+    Bone,
+    Joint,
+    Motion,
+    Part,
+    Rig,
+    Scene,
+)
 
 STILL_END = 0.12
 APPROACH_END = 0.62
@@ -341,12 +352,14 @@ def _camera(
     end = joints[-1]
     heads = end[:, [Joint.NOSE, Joint.L_EAR, Joint.R_EAR]].reshape(-1, 2)
     hx0, hx1 = float(heads[:, 0].min()) - 1.2 * fw, float(heads[:, 0].max()) + 1.2 * fw
-    zoom = float(np.clip(cw / max(hx1 - hx0, 1.0), 1.0, MAX_ZOOM))
+    # Not past MAX_UPSCALE times the least sharp person's own photo.
+    sharpest = MAX_UPSCALE / (out_w / cw * max(scene.source_scale))
+    zoom = float(np.clip(cw / max(hx1 - hx0, 1.0), 1.0, max(1.0, min(MAX_ZOOM, sharpest))))
     ew, eh = cw / zoom, ch / zoom
     cx = (hx0 + hx1) / 2
     top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
     ex0 = float(np.clip(cx - ew / 2, 0, w - ew))
-    ey0 = float(np.clip(top, 0, (h if scene.floor is None else scene.floor) - eh))
+    ey0 = float(np.clip(top, 0, max(0.0, (h if scene.floor is None else scene.floor) - eh)))
     cams = np.zeros((len(times), 2, 3), np.float32)
     for f, t in enumerate(times):
         k = float(phase(t / duration, CAMERA_START, CAMERA_END))

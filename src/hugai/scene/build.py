@@ -16,7 +16,7 @@ import numpy as np
 
 from hugai.config import HugConfig
 from hugai.scene.fill import push_pull
-from hugai.types import Layer, Perception, Person, Photo, Scene
+from hugai.types import MAX_UPSCALE, Layer, Perception, Person, Photo, Scene
 
 
 def build_scene(perception: Perception, config: HugConfig) -> Scene:
@@ -141,13 +141,15 @@ def frame_crop(
     layers: tuple[Layer, Layer],
     config: HugConfig,
     floor: float | None = None,
+    min_height: float = 0.0,
 ) -> np.ndarray:
     """The largest crop of the canvas with the output's aspect, centred on the two people, the
     top of the higher face ``FACE_TOP`` down it.
 
     floor (see ``Scene.floor``): the crop ends there, and is made smaller so that it still
     frames the faces that way: a two-shot of heads and shoulders. It stays wide enough for
-    both faces with ``FACES_MARGIN``, leaving more room above them where it must.
+    both faces with ``FACES_MARGIN`` and at least ``min_height`` tall, leaving more room above
+    them where it must (and showing below the floor where even that is not enough).
     """
     h, w = shape[:2]
     ow, oh = config.output_size(w, h)
@@ -159,7 +161,7 @@ def frame_crop(
     y0 = cy_face - FACE_TOP * ch
     if floor is not None and y0 + ch > floor:
         span = float(faces[:, 2].max() - faces[:, 0].min()) * FACES_MARGIN
-        ch = min(ch, max((floor - cy_face) / (1 - FACE_TOP), span / ratio))
+        ch = min(ch, max((floor - cy_face) / (1 - FACE_TOP), span / ratio, min_height))
         cw = ch * ratio
         y0 = floor - ch  # wide enough for both faces: more room above them, not below the floor
     x0 = float(np.clip(cx - cw / 2, 0, w - cw))
@@ -186,11 +188,16 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     # above the canvas's bottom. Its body is continued down (``_continue_down``) only so that
     # nothing ends in mid-air when it moves; the frame stops where the shortest such photo ends,
     # a two-shot of what the photos show, and the canvas is made taller (the layout scales
-    # with it) so that the frame still has ``rows`` rows (up to a 1440-row canvas).
+    # with it) so that the frame still has ``rows`` rows (up to a 1440-row canvas). The frame
+    # is never so tight that a face shows at more than MAX_UPSCALE times its photo's size: a
+    # small face (a full-body snapshot) keeps a wider frame, even if it shows below the floor.
     reach = min([1.0] + [_bottom_reach(p, ph) for p, ph in zip(people, photos, strict=True)])
     reach = max(reach, MIN_REACH)
-    # The frame's share of the canvas height (``frame_crop``; faces' boxes are square).
-    share = min(reach, (reach - FACE_Y + FACE_SIZE / 2) / (1 - FACE_TOP))
+    unit = [_fit_scale(p, ph, FACE_SIZE, FACE_Y, 1) for p, ph in zip(people, photos, strict=True)]
+    _, out_h = config.output_size(16 * 120, 9 * 120)  # the canvas is 16:9
+    least = max(unit) * out_h / MAX_UPSCALE  # shares of the canvas height, as below
+    fit = min(reach, (reach - FACE_Y + FACE_SIZE / 2) / (1 - FACE_TOP))  # faces' boxes are square
+    share = min(1.0, max(least, fit))  # the frame's, at rest (``frame_crop``)
     hc = min(int(round(rows / share)), max(rows, min(2 * rows, 1440)))
     floor = reach * hc if reach < 1.0 else None
     wc = int(round(hc * 16 / 9))
@@ -204,6 +211,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     base = cv2.GaussianBlur(canvas_bg, (0, 0), max(1.0, fw_target * 0.05))
 
     layers = []
+    scales = []
     for i, (photo, person) in enumerate(zip(photos, people, strict=True)):
         layer = person_layer(photo.image, fill_behind_edges(photo.image, person.alpha), person)
         rgb = layer.rgb if i == 0 else match_light(layer.rgb, layer.visible, photo, photos[0])
@@ -213,6 +221,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         m = np.array([[s, 0, target_x - s * fx], [0, s, face_y - s * fy]], np.float32)
         cut = _cut_at_bottom(person)
         layers.append(_warp_layer(layer, rgb, m, (wc, hc), continue_down=cut))
+        scales.append(s)
 
     # "over", left then right, on uint8 with OpenCV's SIMD blend (float32 whole-canvas
     # arithmetic cost ~0.3 s on a 2-megapixel canvas).
@@ -224,11 +233,12 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         photo=photo_u8,
         background=base,
         layers=pair,
-        crop=frame_crop(photo_u8.shape, pair, config, floor),
+        crop=frame_crop(photo_u8.shape, pair, config, floor, least * hc),
         notes=("two photos: people scaled to one size and placed side by side",),
         in_front=None,
         blurred=blurred,
         floor=floor,
+        source_scale=(scales[0], scales[1]),
     )
 
 
