@@ -180,6 +180,41 @@ def test_a_frame_above_a_floor_is_a_two_shot_that_ends_at_it() -> None:
     assert (300 - y0) / (y1 - y0) > FACE_TOP
 
 
+def test_soft_edges_snap_to_the_colours_only_where_they_can_tell() -> None:
+    """A coarse mask reaching 4 px into a light wall around a dark head: those pixels are wall
+    (alpha to ~0), a pixel truly half head keeps ~0.5, the solid inside stays 1; beside a
+    white shirt on the same wall (no contrast) and along an edge not facing the background,
+    the model's alpha is kept."""
+    from hugai.scene.build import snap_to_colours
+
+    h, w = 80, 120
+    wall = np.array([220.0, 215.0, 205.0], np.float32)
+    image = np.empty((h, w, 3), np.float32)
+    image[:] = wall
+    image[:, 20:50] = (40, 30, 25)  # dark hair, columns 20..49
+    image[:, 50] = 0.5 * np.array([40, 30, 25]) + 0.5 * wall  # half hair, half wall
+    image[:, 80:100] = (225, 222, 215)  # a white shirt, columns 80..99
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, 16:55] = 1.0
+    alpha[:, 16:20] = 0.6  # the model's rim over the wall, left
+    alpha[:, 50:55] = 0.6  # and right (column 50 is the true soft edge)
+    alpha[:, 76:104] = 0.6
+    alpha[:, 80:100] = 1.0
+    background = np.empty_like(image)
+    background[:] = wall
+    edge = np.ones((h, w), bool)
+    out = snap_to_colours(image, alpha, background, edge)
+    assert out.dtype == np.float32 and out.shape == alpha.shape
+    assert out[:, 16:20].max() < 0.05 and out[:, 51:55].max() < 0.05
+    assert abs(float(out[40, 50]) - 0.5) < 0.08
+    assert out[:, 24:46].min() == 1.0
+    np.testing.assert_array_equal(out[:, 60:], alpha[:, 60:])  # the shirt: no contrast
+    edge[:, 45:] = False  # the right edge faces the partner
+    kept = snap_to_colours(image, alpha, background, edge)
+    np.testing.assert_array_equal(kept[:, 45:], alpha[:, 45:])
+    assert kept[:, 16:20].max() < 0.05
+
+
 def _person(x: float, joints: dict[Joint, tuple[float, float]]) -> Person:
     pts = np.zeros((len(Joint), 2), np.float32)
     scores = np.full(len(Joint), 0.9, np.float32)

@@ -34,7 +34,9 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     union = np.maximum(a.alpha, b.alpha)
     background = fill_background(photo, union, max(a.face_width, b.face_width))
     behind = fill_behind_edges(photo, union)
-    layers = (person_layer(photo, behind, a), person_layer(photo, behind, b))
+    layers = (person_layer(photo, behind, a, union), person_layer(photo, behind, b, union))
+    # Frame 0 is the photo: the layers' (edge-snapped) alpha over the photo, filled under it.
+    seen = np.maximum(layers[0].visible, layers[1].visible)
     return Scene(
         photo=photo,
         background=background,
@@ -42,7 +44,7 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         crop=frame_crop(photo.shape, layers, config),
         in_front=perception.in_front,
         blurred=depth_of_field(background, max(a.face_width, b.face_width)),
-        rest_background=np.where((union > 0.02)[..., None], behind, photo).astype(np.uint8),
+        rest_background=np.where((seen > 0.02)[..., None], behind, photo).astype(np.uint8),
     )
 
 
@@ -84,20 +86,27 @@ def depth_of_field(background: np.ndarray, face_width: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> Layer:
+def person_layer(
+    photo: np.ndarray, background: np.ndarray, person: Person, people: np.ndarray | None = None
+) -> Layer:
     """The person's colours (unmixed, and filled under the partner) and alpha on the canvas.
 
     background: what lies behind the person's soft edges (see ``fill_behind_edges``).
+    people: both people's alpha (default: this person's); their soft edges against the
+        background are snapped to the colours (``snap_to_colours``), not those between the two.
     """
-    vis = person.alpha
-    hidden = person.occluded if person.occluded is not None else np.zeros_like(vis)
-    alpha = np.maximum(vis, hidden).astype(np.float32)
+    hidden = person.occluded if person.occluded is not None else np.zeros_like(person.alpha)
+    alpha = np.maximum(person.alpha, hidden).astype(np.float32)
     # The colours matter only where the person may be drawn (their alpha, a texture lookup's
     # reach around it): worked out in that box, the border repeated beyond it. On a 1600-pixel
     # photo of two people this is ~3x less work than the whole canvas.
     x0, y0, x1, y1 = _box_of(alpha > 0.0, LAYER_MARGIN)
     img = photo[y0:y1, x0:x1].astype(np.float32)
     bg = background[y0:y1, x0:x1].astype(np.float32)
+    edge = (person.alpha if people is None else people)[y0:y1, x0:x1] < SOLID
+    vis = person.alpha.copy()
+    vis[y0:y1, x0:x1] = snap_to_colours(img, vis[y0:y1, x0:x1], bg, edge)
+    alpha = np.maximum(vis, hidden).astype(np.float32)
     a = vis[y0:y1, x0:x1, None]
     fg = (img - (1.0 - a) * bg) / np.maximum(a, 1e-3)
     fg = np.clip(fg, 0, 255)
@@ -118,6 +127,46 @@ def person_layer(photo: np.ndarray, background: np.ndarray, person: Person) -> L
 
 LAYER_MARGIN = 16
 """Pixels kept around a person's alpha when their colours are filled (``person_layer``)."""
+
+SOLID = 0.99
+"""Alpha from which a pixel is the person's alone (no background mixed in)."""
+SURE_CONTRAST = (30.0, 70.0)
+"""Person and background colours this far apart (RGB levels) make a pixel's colour say nothing
+(first) or all (second) about how much of it is the person."""
+
+
+def snap_to_colours(
+    image: np.ndarray, alpha: np.ndarray, background: np.ndarray, edge: np.ndarray
+) -> np.ndarray:
+    """The segmentation's alpha, lowered on soft edges where the colour says it is background.
+
+    A segmentation model's mask is coarse: around hair and shoulders it gives a band of pixels
+    half-person that are in fact the wall behind, and unmixing cannot take the wall out of them
+    (it trusts the alpha), so once the person is over another background they wear a pale or
+    coloured rim. Each edge pixel's colour I is projected on the line from the background's
+    colour B (``fill_behind_edges``) to the person's nearby solid colour F (``push_pull`` from
+    the solid inside): ((I - B)·(F - B)) / |F - B|², Porter–Duff's model read backwards, the
+    colour-line estimate of closed-form matting without its smoothness. Only lowers alpha, only
+    on ``edge`` pixels (bool) of the soft band, and only as much as F and B differ
+    (``SURE_CONTRAST``): a white shirt against a white wall keeps the model's alpha.
+
+    image, background: float32 (H, W, 3); alpha: float32 (H, W). Returns a new float32 alpha.
+    """
+    band = (alpha > 0.01) & (alpha < SOLID)
+    band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & edge
+    if not band.any():
+        return alpha.astype(np.float32)
+    solid = cv2.erode((alpha >= SOLID).astype(np.uint8), np.ones((5, 5), np.uint8))
+    if not solid.any():
+        return alpha.astype(np.float32)
+    fg = push_pull(image, solid.astype(np.float32))
+    d = fg - background
+    contrast = np.sqrt((d * d).sum(axis=-1))
+    along = ((image - background) * d).sum(axis=-1) / np.maximum(contrast * contrast, 1e-6)
+    lo, hi = SURE_CONTRAST
+    sure = np.clip((contrast - lo) / (hi - lo), 0.0, 1.0)
+    snapped = alpha * (1.0 - sure) + np.minimum(alpha, np.clip(along, 0.0, 1.0)) * sure
+    return np.where(band, snapped, alpha).astype(np.float32)
 
 
 def _box_of(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
