@@ -195,3 +195,25 @@ def test_an_arm_both_poses_claim_belongs_to_its_owner_whole() -> None:
         x, y = (int(v) for v in right.pose.points[j])
         assert right.alpha[y, x] > 0.9 and left.alpha[y, x] < 0.1, j
     assert left.pose.scores[Joint.L_WRIST] < 0.5
+
+
+def test_detect_looks_for_each_photos_people_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/v1/detect outlines each photo's people and gives the engine's verdict on the set: the
+    people found for the outlines are the ones the verdict uses (the models run once)."""
+    import hugai.perceive.people as people_module
+    import hugai.service.detect as detect_module
+
+    calls: list[int] = []
+    real = people_module.find_people
+
+    def counted(*args: object, **kwargs: object) -> list:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(people_module, "find_people", counted)
+    monkeypatch.setattr(detect_module, "find_people", counted)
+    photos = [load_photo(photo("B_grace_hopper.jpg")), load_photo(photo("D_no_person_coffee.png"))]
+    out = detect_module.detect(photos)
+    assert len(calls) == 2
+    assert not out.ok and out.error is not None and out.error.code == "no_people_found"
+    assert out.error.photo == 1 and len(out.photos[0].people) == 1

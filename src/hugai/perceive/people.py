@@ -43,11 +43,22 @@ def perceive(
     finders: Sequence[PersonFinder],
     faces: FaceFinder,
     pose: PoseEstimator,
+    *,
+    found_in: Sequence[list[Person]] | None = None,
 ) -> Perception:
-    """Two people, left first. One photo: both from it. Two photos: one from each."""
+    """Two people, left first. One photo: both from it. Two photos: one from each.
+
+    found_in: each photo's ``find_people``, when the caller has them already.
+    """
     notes: list[str] = []
+
+    def people_in(i: int) -> list[Person]:
+        if found_in is not None:
+            return list(found_in[i])
+        return find_people(photos[i], i, finders, faces, pose)
+
     if len(photos) == 1:
-        found = find_people(photos[0], 0, finders, faces, pose)
+        found = people_in(0)
         if not found:
             raise NoPeopleFound(
                 f"{photos[0].name}: found no person; use a photo where two people face the camera",
@@ -72,7 +83,7 @@ def perceive(
         in_front = None
         chosen_list = []
         for i, photo in enumerate(photos):
-            found = find_people(photo, i, finders, faces, pose)
+            found = people_in(i)
             if not found:
                 raise NoPeopleFound(
                     f"{photo.name}: found no person; use a photo where the person faces the camera",

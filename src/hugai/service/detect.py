@@ -33,7 +33,7 @@ def detect(photos: list[Photo]) -> DetectOut:
         found = [find_people(p, i, m.finders, m.faces, m.pose) for i, p in enumerate(photos)]
         error = None
         try:
-            perceive(photos, m.finders, m.faces, m.pose)
+            perceive(photos, m.finders, m.faces, m.pose, found_in=found)
         except HugError as exc:
             error = ErrorOut(code=exc.code, message=exc.message, photo=exc.photo)
     return DetectOut(
