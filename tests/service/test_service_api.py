@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -395,6 +396,11 @@ def test_openapi_and_the_page_are_served(server: Server) -> None:
         assert path in spec["paths"]
     docs = httpx.get(f"{server.url}/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Nothing from another host: the page works offline and tells no CDN who reads it.
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", docs.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for u in urls:
+        assert httpx.get(f"{server.url}{u}").status_code == 200, u
     page = httpx.get(server.url)
     assert "I have the right to use these photos" in page.text
     assert httpx.get(f"{server.url}/static/app.js").status_code == 200

@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
         version="1",
         summary="One photo of two people (or two photos) in, a short hug video out.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package below, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     _install_error_handlers(app)
@@ -93,8 +95,31 @@ def create_app(settings: Settings | None = None, workers: int = 1) -> FastAPI:
         photo_mb=settings.max_upload_mb,
     )
     _add_routes(app, settings)
+    _add_docs(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+DOCS_ASSETS = "/docs-assets"
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the ``swagger-ui-bundle`` package: FastAPI's default page loads
+    its script from a CDN, which fails offline and tells a third party who reads our docs."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="HugAI API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 # ---- dependencies --------------------------------------------------------------------------
