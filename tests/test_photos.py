@@ -157,6 +157,15 @@ def test_a_close_up_portrait_is_framed_above_where_its_photo_ends() -> None:
         assert scene.crop[1] <= face[1]
 
 
+@pytest.mark.parametrize("aspect", ["9:16", "3:4", "1:1", "16:9"])
+def test_two_photos_show_both_faces_whole_in_any_frame_shape(aspect: str) -> None:
+    config = HugConfig(duration=2.0, fps=12, size=720, aspect=aspect)
+    scene = build_scene(_perceive("B_astronaut_collins.png", "B_young_man_portrait.jpg"), config)
+    x0, y0, x1, y1 = scene.crop
+    for fx0, fy0, fx1, fy1 in (ly.face for ly in scene.layers):
+        assert x0 <= fx0 and fx1 <= x1 and y0 <= fy0 and fy1 <= y1, aspect
+
+
 @pytest.mark.parametrize(
     "names",
     [

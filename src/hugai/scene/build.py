@@ -243,7 +243,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     reach = min([1.0] + [_bottom_reach(p, ph) for p, ph in zip(people, photos, strict=True)])
     reach = max(reach, MIN_REACH)
     unit = [_fit_scale(p, ph, FACE_SIZE, FACE_Y, 1) for p, ph in zip(people, photos, strict=True)]
-    _, out_h = config.output_size(16 * 120, 9 * 120)  # the canvas is 16:9
+    out_w, out_h = config.output_size(16 * 120, 9 * 120)  # the canvas is 16:9
     least = max(unit) * out_h / MAX_UPSCALE  # shares of the canvas height, as below
     fit = min(reach, (reach - FACE_Y + FACE_SIZE / 2) / (1 - FACE_TOP))  # faces' boxes are square
     share = min(1.0, max(least, fit))  # the frame's, at rest (``frame_crop``)
@@ -259,6 +259,9 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     # A composite should not pretend the two stood in one room: blur the ground from the start.
     base = cv2.GaussianBlur(canvas_bg, (0, 0), max(1.0, fw_target * 0.05))
 
+    # Face centres this many face widths from the middle at rest; closer in a tall, narrow frame
+    # (9:16, 3:4) so that a frame the canvas's height still shows both faces whole.
+    apart = float(np.clip((out_w / out_h / FACE_SIZE / FACES_MARGIN - 1) / 2, 0.9, APART))
     layers = []
     scales = []
     for i, (photo, person) in enumerate(zip(photos, people, strict=True)):
@@ -266,7 +269,7 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         rgb = layer.rgb if i == 0 else match_light(layer.rgb, layer.visible, photo, photos[0])
         s = _fit_scale(person, photo, fw_target, face_y, hc)
         fx, fy = (float(v) for v in person.face_center)
-        target_x = wc / 2 + (-1 if i == 0 else 1) * 1.8 * fw_target
+        target_x = wc / 2 + (-1 if i == 0 else 1) * apart * fw_target
         m = np.array([[s, 0, target_x - s * fx], [0, s, face_y - s * fy]], np.float32)
         cut = _cut_at_bottom(person)
         layers.append(_warp_layer(layer, rgb, m, (wc, hc), continue_down=cut))
@@ -295,6 +298,10 @@ FACE_SIZE = 0.13
 """Two photos: each face's width on the canvas, a share of its height."""
 FACE_Y = 0.36
 """Two photos: the faces' centres this far down the canvas."""
+APART = 1.8
+"""Two photos: each face centre this many face widths from the middle at rest."""
+FADE = 1.5
+"""Two photos: a body continued below its photo fades out over this many face widths."""
 MIN_REACH = 0.55
 """Two photos: the frame ends no higher than this share of the canvas (the heads and a little
 of the shoulders), however tight the close-up."""
@@ -338,12 +345,17 @@ def _warp_layer(
     layer: Layer, rgb: np.ndarray, m: np.ndarray, size: tuple[int, int], continue_down: bool
 ) -> Layer:
     """The layer moved onto the canvas. A body cut off by its photo's bottom edge goes on down
-    to the canvas's bottom (``_continue_down``) rather than ending in mid-air."""
+    (``_continue_down``) rather than ending in a hard line, and fades out over ``FADE`` face
+    widths: shown only where a frame must reach below the photo (a tall, narrow frame; a small
+    partner's face), where a body continued further reads as a flat slab."""
     h = layer.alpha.shape[0]
+    fade = max(1.0, FADE * float(layer.face[2] - layer.face[0]))
+    ramp = np.clip(1.0 - (np.arange(h, dtype=np.float32) + 0.5) / fade, 0.0, 1.0)
 
     def warp(a: np.ndarray) -> np.ndarray:
         if continue_down:
             a = _continue_down(a, h)
+            a[h:] *= ramp[:, None]
         return cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
     s = float(m[0, 0])
