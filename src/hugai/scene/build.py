@@ -159,14 +159,17 @@ def snap_to_colours(
     solid = cv2.erode((alpha >= SOLID).astype(np.uint8), np.ones((5, 5), np.uint8))
     if not solid.any():
         return alpha.astype(np.float32)
-    fg = push_pull(image, solid.astype(np.float32))
-    d = fg - background
-    contrast = np.sqrt((d * d).sum(axis=-1))
-    along = ((image - background) * d).sum(axis=-1) / np.maximum(contrast * contrast, 1e-6)
+    at = np.nonzero(band)  # a thin ring: only its pixels are worked out
+    b = background[at]
+    d = push_pull(image, solid.astype(np.float32))[at] - b
+    contrast = np.sqrt(np.einsum("ij,ij->i", d, d))
+    along = np.einsum("ij,ij->i", image[at] - b, d) / np.maximum(contrast * contrast, 1e-6)
     lo, hi = SURE_CONTRAST
     sure = np.clip((contrast - lo) / (hi - lo), 0.0, 1.0)
-    snapped = alpha * (1.0 - sure) + np.minimum(alpha, np.clip(along, 0.0, 1.0)) * sure
-    return np.where(band, snapped, alpha).astype(np.float32)
+    a = alpha[at]
+    out = alpha.astype(np.float32)  # a copy
+    out[at] = a * (1.0 - sure) + np.minimum(a, np.clip(along, 0.0, 1.0)) * sure
+    return out
 
 
 def _box_of(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
