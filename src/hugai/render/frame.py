@@ -76,23 +76,20 @@ def posed_people(
     return people, float(motion.contact[frame]), max(1.0, 0.12 * fw)
 
 
-def canvas_background(
-    images: dict[str, np.ndarray], blur: float, reveal: float
-) -> tuple[str, np.ndarray]:
+def canvas_background(images: dict[str, np.ndarray], blur: float, reveal: float) -> np.ndarray:
     """This frame's background on the canvas, before the camera: the rest background dissolving
     into the filled one as the people start to move, then into its depth-of-field blur as the
     camera closes in. ``images`` holds "background" and, when the scene has them, "rest" and
-    "blurred" (uint8 (H, W, C)). Returns the name of the one image used, or "mix" and the mix
-    (a GL backend keeps the named ones on the GPU).
+    "blurred" (uint8 (H, W, C)); one of them as it is when no mixing is needed.
     """
     if "blurred" in images and blur >= 1.0:
-        return "blurred", images["blurred"]
-    name, sharp = "background", images["background"]
+        return images["blurred"]
+    sharp = images["background"]
     if "rest" in images and reveal < 1.0:
-        name, sharp = "mix", cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
+        sharp = cv2.addWeighted(images["rest"], 1.0 - reveal, sharp, reveal, 0.0)
     if "blurred" not in images or blur <= 0.0:
-        return name, sharp
-    return "mix", cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
+        return sharp
+    return cv2.addWeighted(sharp, 1.0 - blur, images["blurred"], blur, 0.0)
 
 
 def camera_background(
@@ -108,7 +105,7 @@ def camera_background(
     h, w = next(iter(images.values())).shape[:2]
     x0, y0, x1, y1 = seen_by(cam, size, (w, h))
     crops = {k: v[y0:y1, x0:x1] for k, v in images.items()}
-    _, canvas = canvas_background(crops, blur, reveal)
+    canvas = canvas_background(crops, blur, reveal)
     local = cam.copy()
     local[:, 2] += cam[:, :2] @ np.array([x0, y0], np.float64)
     return cv2.warpAffine(

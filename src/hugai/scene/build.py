@@ -96,11 +96,10 @@ def person_layer(
         background are snapped to the colours (``snap_to_colours``), not those between the two.
     """
     hidden = person.occluded if person.occluded is not None else np.zeros_like(person.alpha)
-    alpha = np.maximum(person.alpha, hidden).astype(np.float32)
     # The colours matter only where the person may be drawn (their alpha, a texture lookup's
     # reach around it): worked out in that box, the border repeated beyond it. On a 1600-pixel
     # photo of two people this is ~3x less work than the whole canvas.
-    x0, y0, x1, y1 = _box_of(alpha > 0.0, LAYER_MARGIN)
+    x0, y0, x1, y1 = _box_of((person.alpha > 0.0) | (hidden > 0.0), LAYER_MARGIN)
     img = photo[y0:y1, x0:x1].astype(np.float32)
     bg = background[y0:y1, x0:x1].astype(np.float32)
     edge = (person.alpha if people is None else people)[y0:y1, x0:x1] < SOLID
@@ -243,9 +242,11 @@ def _two_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     # with it) so that the frame still has ``rows`` rows (up to a 1440-row canvas). The frame
     # is never so tight that a face shows at more than MAX_UPSCALE times its photo's size: a
     # small face (a full-body snapshot) keeps a wider frame, even if it shows below the floor.
-    reach = min([1.0] + [_bottom_reach(p, ph) for p, ph in zip(people, photos, strict=True)])
-    reach = max(reach, MIN_REACH)
     unit = [_fit_scale(p, ph, FACE_SIZE, FACE_Y, 1) for p, ph in zip(people, photos, strict=True)]
+    reach = min(
+        [1.0] + [_bottom_reach(p, ph, u) for p, ph, u in zip(people, photos, unit, strict=True)]
+    )
+    reach = max(reach, MIN_REACH)
     out_w, out_h = config.output_size(16 * 120, 9 * 120)  # the canvas is 16:9
     least = max(unit) * out_h / MAX_UPSCALE  # shares of the canvas height, as below
     fit = min(reach, (reach - FACE_Y + FACE_SIZE / 2) / (1 - FACE_TOP))  # faces' boxes are square
@@ -314,13 +315,13 @@ def _cut_at_bottom(person: Person) -> bool:
     return float(person.alpha[-3:].max()) > 0.5
 
 
-def _bottom_reach(person: Person, photo: Photo) -> float:
+def _bottom_reach(person: Person, photo: Photo, unit_scale: float) -> float:
     """Where a person cut off by their photo's bottom edge ends on the canvas, as a share of its
-    height (at least 1.0 when they reach its bottom; inf when their photo shows all of them)."""
+    height (at least 1.0 when they reach its bottom; inf when their photo shows all of them).
+    unit_scale: their ``_fit_scale`` on a canvas 1 high."""
     if not _cut_at_bottom(person):
         return float("inf")
-    s = _fit_scale(person, photo, FACE_SIZE, FACE_Y, 1)
-    return FACE_Y + s * (photo.image.shape[0] - float(person.face_center[1]))
+    return FACE_Y + unit_scale * (photo.image.shape[0] - float(person.face_center[1]))
 
 
 def _fit_scale(person: Person, photo: Photo, fw_target: float, face_y: float, hc: int) -> float:
