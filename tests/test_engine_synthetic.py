@@ -172,3 +172,53 @@ def test_a_free_arm_cut_from_its_body_leaves_no_crack(staged: tuple, backend: st
         assert inner.sum() > 100
         off = np.abs(frame.astype(int) - photo).max(axis=-1)
         assert (off[inner > 0] > 60).sum() == 0
+
+
+def test_a_sleeve_reaching_toward_the_partner_never_sweeps_across_their_face() -> None:
+    """The front one (the shorter, right) holds a sleeve out toward the partner's face, as in a
+    dance hold: sliding the whole way would carry it across that face; they come less far."""
+    img, figs = two_people_photo()
+    back, front = figs
+    fw = float(back.face[2] - back.face[0])
+    s = fw / 0.9
+    shoulder = front.points[Joint.R_SHOULDER]
+    # As far toward the partner as the front one's person box reaches.
+    x0 = float(front.face[0] + front.face[2]) / 2 - 2.9 * float(front.face[2] - front.face[0])
+    y0 = float(back.face[1]) + 0.2 * fw
+    arm = np.array(
+        [
+            [x0, y0],
+            shoulder + np.array([0.2 * s, -0.2 * s]),
+            shoulder + np.array([0.2 * s, 0.3 * s]),
+            [x0, y0 + 0.5 * fw],
+        ]
+    )
+    mask = front.mask.copy()
+    cv2.fillConvexPoly(img, np.round(arm).astype(np.int32), (30, 160, 60))
+    cv2.fillConvexPoly(mask, np.round(arm).astype(np.int32), 1.0)
+    sleeve = (x0, y0, x0 + fw, y0 + 0.5 * fw)  # its end, toward the partner's face
+    figs = [
+        type(back)(back.points, back.mask * (1 - mask), back.face),
+        type(front)(front.points, mask, front.face),
+    ]
+    fake = FakeModels(figs)
+    scene = build_scene(perceive([Photo(img, "sleeve.png")], [fake], fake, fake), CONFIG)
+    rigs = build_rigs(scene, CONFIG)
+    motion = choreograph(scene, rigs, CONFIG)
+    assert "left person behind" in motion.plan[0]
+
+    def outline(m: np.ndarray, box: tuple[float, ...]) -> np.ndarray:
+        bx0, by0, bx1, by1 = box
+        corners = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]], np.float64)
+        return np.round(corners @ m[:, :2].T + m[:, 2]).astype(np.int32)
+
+    h, w = img.shape[:2]
+    face_area = float((back.face[2] - back.face[0]) * (back.face[3] - back.face[1]))
+    for f in range(CONFIG.n_frames):
+        face = np.zeros((h, w), np.uint8)
+        over = np.zeros((h, w), np.uint8)
+        face_box = tuple(float(v) for v in back.face)
+        cv2.fillConvexPoly(face, outline(motion.bones[f, 0, Bone.HEAD], face_box), 1)
+        cv2.fillConvexPoly(over, outline(motion.bones[f, 1, Bone.TORSO], sleeve), 1)
+        hidden = float((face & over).sum()) / face_area
+        assert hidden < 0.12, (f, hidden)

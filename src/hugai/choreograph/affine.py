@@ -16,6 +16,11 @@ def compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a3 @ b3)[:2]
 
 
+def invert(m: np.ndarray) -> np.ndarray:
+    a = np.linalg.inv(m[:, :2])
+    return np.hstack([a, (-a @ m[:, 2])[:, None]])
+
+
 def translate(dx: float, dy: float) -> np.ndarray:
     return np.array([[1, 0, dx], [0, 1, dy]], np.float64)
 

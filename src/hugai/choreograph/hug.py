@@ -22,6 +22,7 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
+from hugai.rig.skin import head_weight
 from hugai.types import (
     ARM_JOINTS,
     MAX_UPSCALE,
@@ -46,6 +47,10 @@ NARROWING = 0.04
 FACE_GAP = 1.2
 """Final horizontal distance between face centres, in mean face widths: cheek by cheek, the
 front head's hair against the partner's cheek (the prototype's natural look; 1.6 left air)."""
+FACE_COVER = 0.08
+"""At the embrace, the partner's body may hide at most this share more of a face than leaning
+alone would: an arm that reaches toward the partner in the photo (a dance hold, a hand at the
+neck) moves with its torso, and sliding the whole way would sweep its sleeve across their face."""
 MAX_ZOOM = 1.5
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
@@ -81,7 +86,7 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
     times = np.arange(n) / config.fps
     duration = config.duration
     rng = np.random.default_rng(config.seed)
-    people = _people(rigs, rng)
+    people = _people(rigs, rng, plan.front)
 
     bones = np.zeros((n, 2, N_BONES, 2, 3), np.float32)
     depth = np.zeros((n, 2, N_BONES), np.float32)
@@ -121,8 +126,9 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
     )
 
 
-def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
-    """Per-person constants; the slide is chosen so the faces end ``FACE_GAP`` apart."""
+def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator, front: int) -> list[_Person]:
+    """Per-person constants; the slide is chosen so the faces end ``FACE_GAP`` apart, or less
+    far if the front one's body would come to cover the face behind (``FACE_COVER``)."""
     fw = float(np.mean([r.face_width for r in rigs]))
     # The taller one bends toward a much shorter partner (a child, someone seated): up to 5° more
     # lean and 6° more head tilt as the heads are more than a face apart in height.
@@ -161,7 +167,45 @@ def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator) -> list[_Person]:
         )
         ends.append(af.apply(head, face_c))
     gap = max(0.0, float(ends[1][0] - ends[0][0]) - FACE_GAP * fw)
-    return [replace(p, slide=p.side * gap / 2) for p in out]
+    out = [replace(p, slide=p.side * gap / 2) for p in out]
+    # Part way through, each one is where a shorter approach would end (slide, lean and tilt all
+    # ease in by the same phase), so the whole path is checked by walking k up from 0.
+    at_rest = _face_cover(out[front], out[1 - front], 0.0)
+    k = 0.0
+    while k < 1.0 and _face_cover(out[front], out[1 - front], k + 0.05) <= at_rest + FACE_COVER:
+        k = round(k + 0.05, 2)
+    return [_scaled(p, k) for p in out]
+
+
+def _scaled(p: _Person, k: float) -> _Person:
+    """The person coming ``k`` of the way: slide, body lean and head tilt scaled alike."""
+    return replace(p, slide=p.slide * k, lean=p.lean * k, tilt=p.tilt * k)
+
+
+def _face_cover(front: _Person, back: _Person, k: float) -> float:
+    """The share of ``back``'s face, jaw and hair line included, that ``front``'s body hides at
+    the embrace when both come ``k`` of the way. Sampled on an ellipse around the face box,
+    each sample taken back through the front one's torso map to their own photo and weighed by
+    their body's alpha there (not their head's: the heads are kept apart by ``FACE_GAP``)."""
+    f, b = _scaled(front, k), _scaled(back, k)
+    x0, y0, x1, y1 = (float(v) for v in back.rig.face)
+    gx, gy = np.meshgrid(np.linspace(-1, 1, 13), np.linspace(-1, 1, 13))
+    inside = gx**2 + gy**2 <= 1.0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    pts = np.stack([cx + 0.65 * (x1 - x0) * gx[inside], cy + 0.7 * (y1 - y0) * gy[inside]], axis=1)
+    end = APPROACH_END
+    head = _body_bones(b, _torso_map(b, end, 0.0, 1.0), end, 0.0, 1.0)[Bone.HEAD]
+    torso = _torso_map(f, end, 0.0, 1.0)
+    there = af.apply(af.invert(torso), af.apply(head, pts))
+    alpha = f.rig.textures[Part.BODY, ..., 3]
+    h, w = alpha.shape
+    xi = np.round(there[:, 0]).astype(int)
+    yi = np.round(there[:, 1]).astype(int)
+    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    a = np.zeros(len(pts))
+    a[ok] = alpha[yi[ok], xi[ok]] / 255.0
+    body = 1.0 - head_weight(there, f.rig.joints, f.rig.face)
+    return float(np.mean(a * body))
 
 
 def _squeeze(u: float) -> float:
