@@ -6,6 +6,9 @@ turns them off in mediapipe 0.10.21. :func:`filtered_native_stderr` sends descri
 temporary file for the duration, keeps Python's own ``sys.stderr`` (progress bar, messages) on
 the terminal, and afterwards writes back every captured line that is not known chatter, so a
 real native error is delayed, never lost. ``HUGAI_NATIVE_LOGS=1`` shows everything as it comes.
+
+Descriptor 2 belongs to the whole process, so one thread at a time redirects it (a lock): two
+threads doing so at once would each restore what the other had put there.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 
 CHATTER = re.compile(
@@ -25,12 +29,19 @@ CHATTER = re.compile(
 )
 """Lines dropped: TFLite's delegate notice, absl's pre-init notice, absl INFO/WARNING lines."""
 
+_REDIRECTING = threading.Lock()
+
 
 @contextlib.contextmanager
 def filtered_native_stderr() -> Iterator[None]:
     if os.environ.get("HUGAI_NATIVE_LOGS"):
         yield
         return
+    with _REDIRECTING:
+        yield from _filtered()
+
+
+def _filtered() -> Iterator[None]:
     try:
         sys.stderr.flush()
         saved = os.dup(2)

@@ -153,6 +153,27 @@ def _default_models() -> Models:
     return _MODELS
 
 
+def warm_up() -> None:
+    """Load the default models and run each once in this thread, with the start-up chatter
+    filtered (``native_logs``): for a long-running worker, before its first job, so the chatter
+    stays out of its log and the first job does not pay for the loading. MediaPipe prints some
+    of it only when a graph first finds someone, so this runs on the bundled sample portrait
+    (public domain), with a crop that is not square as a person's box seldom is."""
+    from importlib.resources import as_file, files
+
+    from hugai.native_logs import filtered_native_stderr
+
+    with as_file(files("hugai") / "samples" / "astronaut.jpg") as path:
+        image = load_photo(path).image
+    h, w = image.shape[:2]
+    with filtered_native_stderr():
+        m = _default_models()
+        for finder in m.finders:
+            finder.find(image)
+        m.faces.faces(image)
+        m.pose.estimate(image, np.array([0.1 * w, 0, 0.9 * w, h], np.float32))
+
+
 def load_photos(sources: Sequence[PhotoSource], names: Sequence[str] | None = None) -> list[Photo]:
     """Decode each photo (``names`` label bytes); errors say which photo (0-based) is bad."""
     out = []

@@ -39,7 +39,9 @@ def get_celery(redis_url: str) -> Celery:
         from hugai.service import runner
         from hugai.service.settings import get_settings
 
-        return runner.run_job(get_settings(), job_id)
+        settings = get_settings()
+        runner.warm_up(settings)  # the models' start-up chatter kept out of the worker's log
+        return runner.run_job(settings, job_id)
 
     return app
 

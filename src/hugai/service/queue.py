@@ -53,6 +53,7 @@ class LocalPool:
             t.join(timeout)
 
     def _loop(self) -> None:
+        runner.warm_up(self.settings)
         while not self._stop.is_set():
             try:
                 ran = self._run_one()

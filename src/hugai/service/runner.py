@@ -23,7 +23,7 @@ from hugai.service import db, jobs, storage, webhooks
 from hugai.service.db import ApiKeyRow, JobRow
 from hugai.service.errors import Internal
 from hugai.service.schemas import JobOut
-from hugai.service.settings import Settings
+from hugai.service.settings import DEFAULT_ENGINE, Settings
 
 log = logging.getLogger("hugai.service")
 
@@ -50,6 +50,23 @@ def load_engine(settings: Settings) -> Callable[..., Any]:
     module, _, func = settings.engine.partition(":")
     engine: Callable[..., Any] = getattr(importlib.import_module(module), func)
     return engine
+
+
+_warm = threading.local()
+
+
+def warm_up(settings: Settings) -> None:
+    """Start the engine's models in this worker thread before its first job (the built-in
+    engine only; once per thread; a failure is logged, and the job that follows reports it)."""
+    if settings.engine != DEFAULT_ENGINE or getattr(_warm, "done", False):
+        return
+    _warm.done = True
+    try:
+        from hugai.pipeline import warm_up
+
+        warm_up()
+    except Exception:
+        log.exception("worker warm-up failed; jobs will load the models themselves")
 
 
 class _Heartbeat:

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, PositiveFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_ENGINE = "hugai.pipeline:make_hug"
+
 
 def _default_data_dir() -> Path:
     return Path.home() / ".hugai"
@@ -63,7 +65,7 @@ class Settings(BaseSettings):
 
     secret: str | None = None
     """Salt for hashing client addresses and cookies; default: a random one kept in data_dir."""
-    engine: str = "hugai.pipeline:make_hug"
+    engine: str = DEFAULT_ENGINE
     """``module:function`` that renders; only unit tests point it at a double."""
 
     @property
