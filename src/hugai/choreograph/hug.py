@@ -48,9 +48,10 @@ FACE_GAP = 1.2
 """Final horizontal distance between face centres, in mean face widths: cheek by cheek, the
 front head's hair against the partner's cheek (the prototype's natural look; 1.6 left air)."""
 FACE_COVER = 0.08
-"""At the embrace, the partner's body may hide at most this share more of a face than leaning
-alone would: an arm that reaches toward the partner in the photo (a dance hold, a hand at the
-neck) moves with its torso, and sliding the whole way would sweep its sleeve across their face."""
+"""Along the approach, the partner's body may hide at most this share more of a face than it
+does in the photo: an arm that reaches toward the partner in the photo (a dance hold, a hand at
+the neck) moves with its torso, and sliding the whole way would sweep its sleeve across their
+face. Where it would, both come less far (slide, lean and tilt alike)."""
 MAX_ZOOM = 1.5
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
