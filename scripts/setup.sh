@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libgl1 libegl1 libgles2 libglib2.0-0 libegl-mesa0 libgl1-mesa-dri chromium redis-server)
+APT_PACKAGES=(libgl1 libegl1 libgles2 libglib2.0-0 libegl-mesa0 libgl1-mesa-dri chromium redis-server postgresql)
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   missing=()
@@ -17,7 +17,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 elif ! command -v apt-get >/dev/null; then
-  echo "setup: not a Debian system; install OpenGL/EGL libraries, chromium and redis-server yourself" >&2
+  echo "setup: not a Debian system; install OpenGL/EGL libraries, chromium, redis-server and postgresql yourself" >&2
 fi
 
 PY=${PYTHON:-python3.11}

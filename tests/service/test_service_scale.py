@@ -60,10 +60,19 @@ def rendered(log: Path) -> list[str]:
     return re.findall(r"job ([0-9a-f]{32}): rendering", log.read_text(errors="replace"))
 
 
-def test_a_killed_worker_loses_no_job(photos: Path, tmp_path: Path, procs: list[Proc]) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_killed_worker_loses_no_job(
+    photos: Path, tmp_path: Path, procs: list[Proc], database: str, request: pytest.FixtureRequest
+) -> None:
+    """As docs/SERVICE.md scales out: on one machine's SQLite, and on PostgreSQL."""
+    db = (
+        {}
+        if database == "sqlite"
+        else {"database_url": request.getfixturevalue("postgres").database()}
+    )
     redis_proc, redis_url = start_redis(tmp_path)
     procs.append(redis_proc)
-    server = start_server(tmp_path, workers=0, redis_url=redis_url)
+    server = start_server(tmp_path, workers=0, redis_url=redis_url, **db)
     procs.append(server)
     workers = [
         Proc(

@@ -6,13 +6,14 @@ import io
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
 
 from hugai.config import HugConfig
 from hugai.errors import ImageTooLarge, NoPeopleFound, NotAnImage
-from hugai.service import jobs, runner, storage, uploads, webhooks
+from hugai.service import db, jobs, runner, storage, uploads, webhooks
 from hugai.service.errors import (
     InvalidCallbackUrl,
     OverPlanLimit,
@@ -23,14 +24,21 @@ from hugai.service.jobs import Caller
 from hugai.service.plans import Plan
 from hugai.service.settings import Settings
 
+if TYPE_CHECKING:
+    from postgres_harness import Postgres
+
 PLAN = Plan("test", videos_per_day=3, max_size=720, max_duration=8.0, concurrent_jobs=2)
 CONFIG = HugConfig(duration=2, fps=12, size=240)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Every test of the service's state runs on SQLite (one machine) and on PostgreSQL (the
+    database the scale-out setup in docs/SERVICE.md uses)."""
+    url = None if request.param == "sqlite" else request.getfixturevalue("postgres").database()
     return Settings(
         data_dir=tmp_path,
+        database_url=url,
         engine="service_engine_double:make_hug",
         lease_seconds=1.0,
         max_attempts=2,
@@ -158,6 +166,52 @@ def test_quota_limits_jobs_at_once(settings: Settings) -> None:
     assert jobs.claim(settings, first, token) is not None
     jobs.fail(settings, first, token, "render_error", "x", None)
     jobs.check_quota(settings, two)  # a finished job frees its place
+
+
+def test_racing_submissions_never_pass_the_quota(settings: Settings) -> None:
+    """Eight requests of one caller at once, two allowed at a time: exactly two get in (on
+    PostgreSQL the quota check holds a per-caller advisory lock; SQLite serialises writes)."""
+    two = caller(plan=Plan("p", 100, 720, 8.0, concurrent_jobs=2))
+    made, refused = [], []
+    start = threading.Barrier(8)
+
+    def submit() -> None:
+        start.wait()
+        try:
+            made.append(new_job(settings, two))
+        except QuotaExceeded:
+            refused.append(1)
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (len(made), len(refused)) == (2, 6)
+
+
+def test_processes_starting_at_once_on_an_empty_postgresql_make_the_tables_once(
+    postgres: Postgres,
+) -> None:
+    """``serve`` and ``worker`` processes started together on a new database each create the
+    tables: one at a time (each engine here is what one process would make)."""
+    url = postgres.database()
+    start = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def boot() -> None:
+        start.wait()
+        try:
+            db._make_engine(url).dispose()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=boot) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
 
 
 # ---- the lease protocol -------------------------------------------------------------------------

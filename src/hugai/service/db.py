@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,9 +94,27 @@ class QuotaEventRow(Base):
     created_at: Mapped[float] = mapped_column(Float, index=True)
 
 
-@functools.cache
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+_SCHEMA_LOCK_KEY = 0x48554741492D4442  # "HUGAI-DB": a PostgreSQL advisory lock for create_all
+
+
 def get_engine(url: str) -> Engine:
-    """One engine per database URL per process; tables are created on first use."""
+    """One engine per database URL per process; tables are created on first use.
+
+    Render threads and request handlers may ask at once: the first one makes the engine, the
+    others wait for it. On PostgreSQL, processes starting at once (``serve`` and ``worker``s on
+    an empty database) take turns creating the tables under an advisory lock; without it, two
+    CREATE TABLEs of the same name race and one process fails on a unique violation.
+    """
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = _make_engine(url)
+        return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -103,9 +122,13 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+        Base.metadata.create_all(engine)
+        return engine
+    engine = create_engine(url, pool_pre_ping=True)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+        Base.metadata.create_all(conn)
     return engine
 
 
