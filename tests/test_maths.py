@@ -10,7 +10,7 @@ import pytest
 from hugai.choreograph import affine as af
 from hugai.choreograph.easing import phase, smootherstep
 from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
-from hugai.perceive.people import _closed, settle_shared_limbs
+from hugai.perceive.people import _closed, fill_holes, settle_shared_limbs
 from hugai.rig.skin import blend_skin
 from hugai.scene.fill import push_pull
 from hugai.types import Joint, Person, Pose2D
@@ -249,3 +249,26 @@ def test_a_forearm_two_poses_share_goes_to_the_shoulder_it_hangs_from() -> None:
     his[Joint.L_ELBOW], his[Joint.L_WRIST] = (150, 190), (175, 150)
     him, her = settle_shared_limbs(_person(100, his), _person(230, hers))
     assert (him.pose.scores >= 0.5).all() and (her.pose.scores >= 0.5).all()
+
+
+def test_holes_the_colour_of_the_body_around_them_are_filled_and_the_wall_is_not() -> None:
+    """Shadowed cloth dropped inside a body is filled; the wall seen between an arm and the
+    body (another colour), a big gap and a gap open to the frame edge stay open."""
+    h, w, fw = 200, 300, 40.0
+    image = np.full((h, w, 3), 200, np.uint8)  # a pale wall
+    alpha = np.zeros((h, w), np.float32)
+    alpha[20:180, 20:280] = 1.0
+    image[20:180, 20:280] = (30, 30, 60)  # dark trousers
+    image[40:70, 40:60] = (45, 38, 70)  # a shadowed fold the model dropped...
+    alpha[40:70, 40:60] = 0.0
+    alpha[40:80, 100:120] = 0.0  # ...the wall seen between an arm and the body
+    image[40:80, 100:120] = 200
+    alpha[60:140, 150:250] = 0.0  # a gap of the body's colour, but 5 face widths big
+    alpha[150:200, 200:220] = 0.0  # a dark gap open at the bottom edge
+    out = fill_holes(alpha, image, fw)
+    assert (out[40:70, 40:60] == 1.0).all()
+    assert (out[41:79, 101:119] == 0.0).all()
+    assert (out[61:139, 151:249] == 0.0).all()
+    assert (out[151:200, 201:219] == 0.0).all()
+    assert (out[alpha == 1.0] == 1.0).all()
+    assert fill_holes(out, image, fw) is out  # nothing left to fill: the mask as it was

@@ -371,6 +371,7 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     a, b = settle_shared_limbs(a, b)
     union = np.maximum(a.alpha, b.alpha)
     union = refine_alpha(union, image)
+    union = fill_holes(union, image, max(a.face_width, b.face_width))
     da = _skeleton_distance(a.pose, union.shape)
     db = _skeleton_distance(b.pose, union.shape)
     scale = max(a.face_width, b.face_width)
@@ -519,6 +520,48 @@ def refine_alpha(alpha: np.ndarray, image: np.ndarray) -> np.ndarray:
     out = cv2.ximgproc.guidedFilter(guide, alpha.astype(np.float32), r, 1e-3)
     out = np.clip((out - 0.5) * 1.6 + 0.5, 0.0, 1.0)
     return out.astype(np.float32)
+
+
+HOLE_AREA = 1.0
+"""Holes in the people's mask up to this many face widths squared may be filled (``fill_holes``)."""
+HOLE_COLOUR = 30.0
+"""... when their mean colour is within this many RGB levels of the person around them."""
+
+
+def fill_holes(alpha: np.ndarray, image: np.ndarray, face_width: float) -> np.ndarray:
+    """The mask with small enclosed holes that look like the person around them filled.
+
+    Segmentation drops shadowed cloth (the dark fold between crossed legs, a sleeve in shade)
+    inside a body, and a hole in a layer travels with the person as a window onto whatever is
+    behind, while the photo's pixels in it stay behind as a ghost. A hole is filled when it is
+    enclosed by the mask, small (``HOLE_AREA``) and close in colour to the person's pixels
+    around it (``HOLE_COLOUR``); the gap between an arm on the hip and the body shows the wall,
+    which differs, and stays open.
+    """
+    solid = (alpha > 0.5).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - solid, connectivity=4)
+    h, w = solid.shape
+    k = max(3, int(round(0.15 * face_width)) | 1)
+    out = alpha
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if x == 0 or y == 0 or x + bw == w or y + bh == h or area > HOLE_AREA * face_width**2:
+            continue
+        # Worked out in the hole's box, grown by the ring's width.
+        x0, y0, x1, y1 = max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k)
+        hole = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+        ring = (cv2.dilate(hole, np.ones((k, k), np.uint8)) > 0) & (solid[y0:y1, x0:x1] > 0)
+        if not ring.any():
+            continue
+        crop = image[y0:y1, x0:x1].astype(np.float32)
+        gap = np.linalg.norm(crop[hole > 0].mean(axis=0) - crop[ring].mean(axis=0))
+        if gap > HOLE_COLOUR:
+            continue
+        if out is alpha:
+            out = alpha.copy()
+        grown = cv2.dilate(hole, np.ones((3, 3), np.uint8)).astype(np.float32)
+        out[y0:y1, x0:x1] = np.maximum(out[y0:y1, x0:x1], grown)
+    return out
 
 
 def _skeleton_distance(pose: Pose2D, shape: tuple[int, ...]) -> np.ndarray:
