@@ -185,6 +185,35 @@ def test_no_face_is_blown_up_past_max_upscale(names: tuple[str, ...]) -> None:
         assert worst <= max(MAX_UPSCALE, scale[0] * source) + 1e-3
 
 
+@pytest.mark.parametrize(
+    "name", ["C_three_men_office.jpg", "A_two_children_scanned.jpg", "A_two_men_moving_truck.jpg"]
+)
+def test_both_faces_stay_whole_in_frame_to_the_end(name: str) -> None:
+    """One face far below the other (a man seated in front of his standing friend, a child):
+    the push-in stops where both faces, chins included, still fit the frame."""
+    scene = build_scene(_perceive(name), CONFIG)
+    rigs = build_rigs(scene, CONFIG)
+    motion = choreograph(scene, rigs, CONFIG)
+    w, h = CONFIG.output_size(scene.photo.shape[1], scene.photo.shape[0])
+    for f in range(len(motion.camera)):
+        for i, rig in enumerate(rigs):
+            m = _compose(motion.camera[f], motion.bones[f, i, Bone.HEAD])
+            x0, y0, x1, y1 = rig.face
+            corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64)
+            out = corners @ m[:, :2].T + m[:, 2]
+            assert out[:, 0].min() >= -1 and out[:, 0].max() <= w + 1, (name, f, i)
+            assert out[:, 1].min() >= -1 and out[:, 1].max() <= h + 1, (name, f, i)
+
+
+def test_a_waving_arm_is_not_swung_down_around_the_partner() -> None:
+    """The standing man waves, his hand above his shoulder: bringing it down around his seated
+    friend turns the upper arm past what a 2.5D rig can show (a slab, a hand through the chest)."""
+    scene = build_scene(_perceive("C_three_men_office.jpg"), CONFIG)
+    motion = choreograph(scene, build_rigs(scene, CONFIG), CONFIG)
+    assert any("raised above the shoulder" in line for line in motion.plan), motion.plan
+    assert not any("wraps" in line for line in motion.plan), motion.plan
+
+
 def _compose(cam: np.ndarray, bone: np.ndarray) -> np.ndarray:
     a = np.vstack([cam.astype(np.float64), [0, 0, 1]])
     b = np.vstack([bone.astype(np.float64), [0, 0, 1]])

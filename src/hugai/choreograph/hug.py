@@ -53,6 +53,8 @@ does in the photo: an arm that reaches toward the partner in the photo (a dance 
 the neck) moves with its torso, and sliding the whole way would sweep its sleeve across their
 face. Where it would, both come less far (slide, lean and tilt alike)."""
 MAX_ZOOM = 1.5
+FACE_BELOW = 1.2
+"""The camera's end frame reaches this many face widths below the lower nose (chin and neck)."""
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
 
@@ -399,10 +401,14 @@ def _camera(
     hx0, hx1 = float(heads[:, 0].min()) - 1.2 * fw, float(heads[:, 0].max()) + 1.2 * fw
     # Not past MAX_UPSCALE times the least sharp person's own photo.
     sharpest = MAX_UPSCALE / (out_w / cw * max(scene.source_scale))
-    zoom = float(np.clip(cw / max(hx1 - hx0, 1.0), 1.0, max(1.0, min(MAX_ZOOM, sharpest))))
+    # Both faces whole at the end, chins and a little neck included: one face far below the
+    # other (someone seated, a child) limits the push-in as much as the width of the two.
+    top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
+    bottom = float(end[:, Joint.NOSE, 1].max()) + FACE_BELOW * fw
+    fit = min(cw / max(hx1 - hx0, 1.0), ch / max(bottom - top, 1.0))
+    zoom = float(np.clip(fit, 1.0, max(1.0, min(MAX_ZOOM, sharpest))))
     ew, eh = cw / zoom, ch / zoom
     cx = (hx0 + hx1) / 2
-    top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
     ex0 = float(np.clip(cx - ew / 2, 0, w - ew))
     ey0 = float(np.clip(top, 0, max(0.0, (h if scene.floor is None else scene.floor) - eh)))
     cams = np.zeros((len(times), 2, 3), np.float32)

@@ -201,6 +201,10 @@ def arm_is_free(
             return False, f"{name} outside the photo"
     if float(np.linalg.norm(joints[el] - joints[sh])) < 0.5 * fw:
         return False, "upper arm too short to be seen whole"
+    if joints[wr][1] < joints[sh][1]:
+        # Bringing a raised arm (a wave) down and around turns the upper arm too far for a
+        # 2.5D rig: the shoulder stretches into a slab and the hand sweeps across the partner.
+        return False, "raised above the shoulder"
     shrunk = _grow_polygon(torso, -0.05 * float(np.linalg.norm(torso[0] - torso[1])))
     for j, name in ((el, "elbow"), (wr, "wrist"), (hd, "hand")):
         if _inside(shrunk, joints[j]):
