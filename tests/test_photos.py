@@ -73,6 +73,14 @@ def test_bad_photos_get_their_specific_error(name: str, error: type[errors.HugEr
         _perceive(name)
 
 
+def test_a_second_photo_from_behind_is_named_and_asked_for_one_person() -> None:
+    with pytest.raises(errors.PersonFromBehind) as exc:
+        _perceive("B_grace_hopper.jpg", "D_from_behind_man_walking.jpg")
+    assert exc.value.photo == 1
+    assert "D_from_behind_man_walking.jpg" in str(exc.value)
+    assert "where the person faces the camera" in str(exc.value)
+
+
 def test_groups_use_the_two_largest_near_the_centre_and_say_so() -> None:
     per = _perceive("C_three_men_office.jpg")
     assert any("3 people" in n for n in per.notes)

@@ -65,7 +65,7 @@ def perceive(
                 photo=0,
             )
         if len(found) == 1:
-            _require_frontal(found[0], photos[0], 0)
+            _require_frontal(found[0], photos[0], 0, 1)
             raise OnlyOnePerson(
                 f"{photos[0].name}: found 1 person; use a photo with two people or pass a second "
                 "photo of the other person",
@@ -95,7 +95,7 @@ def perceive(
             chosen_list.append(best)
         chosen = (chosen_list[0], chosen_list[1])
     for person in chosen:
-        _require_frontal(person, photos[person.photo_index], person.photo_index)
+        _require_frontal(person, photos[person.photo_index], person.photo_index, len(photos))
     if len(photos) == 1 and chosen[0].face_center[0] > chosen[1].face_center[0]:
         chosen = (chosen[1], chosen[0])
         in_front = None if in_front is None else 1 - in_front
@@ -129,11 +129,12 @@ def who_is_in_front(a: Person, b: Person) -> int | None:
     return 0 if near_a >= 0 else 1
 
 
-def _require_frontal(person: Person, photo: Photo, index: int) -> None:
+def _require_frontal(person: Person, photo: Photo, index: int, n_photos: int) -> None:
     if not person.frontal:
+        who = "both people face" if n_photos == 1 else "the person faces"
         raise PersonFromBehind(
-            f"{photo.name}: a person is seen from behind; use a photo where both people face the "
-            "camera (a frontal photo works best)",
+            f"{photo.name}: a person is seen from behind; use a photo where {who} the camera "
+            "(a frontal photo works best)",
             photo=index,
         )
 
