@@ -370,12 +370,12 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     pixel goes to the person whose skeleton is nearer, weighted by how sure each mask is.
     """
     a, b = settle_shared_limbs(a, b)
+    scale = max(a.face_width, b.face_width)
     union = np.maximum(a.alpha, b.alpha)
     union = refine_alpha(union, image)
-    union = fill_holes(union, image, max(a.face_width, b.face_width))
+    union = fill_holes(union, image, scale)
     da = _skeleton_distance(a.pose, union.shape)
     db = _skeleton_distance(b.pose, union.shape)
-    scale = max(a.face_width, b.face_width)
     # Faces are their owner's above all (a limb keypoint can land on the partner's face).
     ca = (a.alpha + 0.05) * np.exp(-((da / scale) ** 2)) * (1.0 + 20.0 * _limb_band(a, scale))
     cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2)) * (1.0 + 20.0 * _limb_band(b, scale))
