@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,7 +13,8 @@ from hugai.choreograph.easing import phase, smootherstep
 from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
 from hugai.perceive.people import _closed, fill_holes, settle_shared_limbs
 from hugai.rig.skin import blend_skin
-from hugai.scene.fill import push_pull
+from hugai.scene.build import fill_background
+from hugai.scene.fill import directional_fill, push_pull
 from hugai.types import Joint, Person, Pose2D
 
 
@@ -109,6 +111,54 @@ def test_push_pull_float_and_single_channel_keep_their_shape_and_known_pixels() 
     assert out.shape == img.shape and out.dtype == np.float32
     np.testing.assert_allclose(out[known == 1], img[known == 1], atol=1e-4)
     assert out[10:30, 10:30].min() >= 0.0 and out[10:30, 10:30].max() <= 1.0
+
+
+def _railing(vertical: bool = False) -> np.ndarray:
+    """A sky-blue background crossed by dark red bars 14 px wide every 40 px (a railing)."""
+    img = np.empty((200, 240, 3), np.uint8)
+    img[:] = (170, 200, 220)
+    for y in range(20, 200, 40):
+        img[y : y + 14] = (120, 30, 25)
+    return np.ascontiguousarray(img.transpose(1, 0, 2)) if vertical else img
+
+
+def _person_blob(shape: tuple[int, int]) -> np.ndarray:
+    """float32 alpha: a person-sized ellipse in the middle, as if a person stood there."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    return (((xx - w / 2) / (0.18 * w)) ** 2 + ((yy - h / 2) / (0.35 * h)) ** 2 <= 1.0).astype(
+        np.float32
+    )
+
+
+@pytest.mark.parametrize("vertical", [False, True])
+def test_background_fill_continues_a_railing_behind_the_people(vertical: bool) -> None:
+    # Push-pull alone melts the bars and the sky between them into one pink-grey blob, which
+    # shows as a pale halo where the people move away; the fill must continue the bars.
+    truth = _railing(vertical)
+    people = _person_blob(truth.shape[:2])
+    photo = truth.copy()
+    photo[people > 0] = (40, 160, 60)  # the person's green coat, which must not leak in
+    hole = people > 0
+    filled = fill_background(photo, people, face_width=30.0)
+    err = np.abs(filled.astype(int) - truth.astype(int))[hole].mean()
+    blob = push_pull(photo, (~hole).astype(np.float32))
+    blob_err = np.abs(blob.astype(int) - truth.astype(int))[hole].mean()
+    assert blob_err > 25  # the old fill: the bars are gone
+    assert err < 12, f"mean error {err:.1f} levels inside the hole"
+    assert np.abs(filled.astype(int) - (40, 160, 60)).sum(axis=2)[hole].min() > 60
+
+
+def test_directional_fill_leaves_texture_to_push_pull() -> None:
+    # Foliage-like noise has no direction: streaking it across the hole would look fake.
+    rng = np.random.default_rng(5)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (160, 160, 3)).astype(np.uint8), (0, 0), 1.5)
+    hole = _person_blob((160, 160)) > 0
+    _, weight = directional_fill(img, hole)
+    assert weight[~hole].max() == 0.0
+    assert weight[hole].mean() < 0.15
+    _, rails = directional_fill(_railing(), _person_blob((200, 240)) > 0)
+    assert rails[_person_blob((200, 240)) > 0].mean() > 0.8
 
 
 def test_closing_joins_a_mask_cut_by_a_thin_gap_but_not_a_wide_one() -> None:

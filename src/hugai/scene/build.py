@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from hugai.config import HugConfig
-from hugai.scene.fill import push_pull
+from hugai.scene.fill import directional_fill, push_pull
 from hugai.types import MAX_UPSCALE, Layer, Perception, Person, Photo, Scene
 
 
@@ -49,13 +49,18 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
 
 
 def fill_background(photo: np.ndarray, people: np.ndarray, face_width: float) -> np.ndarray:
-    """The photo with the people removed: a margin around them is filled by push-pull."""
+    """The photo with the people removed: a margin around them is filled, continuing straight
+    edges across (``directional_fill``) and by push-pull elsewhere."""
     r = max(3, int(round(face_width * 0.12)))
     hard = (people > 0.02).astype(np.uint8)
     grown = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     known = 1.0 - cv2.GaussianBlur(grown.astype(np.float32), (0, 0), r / 3)
     known = np.where(grown > 0, 0.0, known).astype(np.float32)
-    filled = push_pull(photo, known)
+    filled = push_pull(photo, known).astype(np.float32)
+    # Straight edges (railings, floor boards, frames) continue across the hole where the
+    # background around it has them; push-pull's smooth blend fills the rest.
+    lines, weight = directional_fill(photo, grown)
+    filled += (lines - filled) * weight[..., None]
     # Soften the filled area a little more: it is the least convincing part of the picture.
     soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, face_width * 0.05))
     m = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), r / 2)[..., None]
