@@ -13,7 +13,7 @@ from hugai.choreograph.easing import phase, smootherstep
 from hugai.choreograph.ik import MAX_REACH, flexion, two_bone_ik
 from hugai.perceive.people import _closed, fill_holes, settle_shared_limbs
 from hugai.rig.skin import blend_skin
-from hugai.scene.build import fill_background
+from hugai.scene.build import explained_alpha, fill_background
 from hugai.scene.fill import directional_fill, push_pull
 from hugai.types import Joint, Person, Pose2D
 
@@ -159,6 +159,22 @@ def test_directional_fill_leaves_texture_to_push_pull() -> None:
     assert weight[hole].mean() < 0.15
     _, rails = directional_fill(_railing(), _person_blob((200, 240)) > 0)
     assert rails[_person_blob((200, 240)) > 0].mean() > 0.8
+
+
+def test_an_alpha_too_low_to_explain_the_colour_is_raised_just_enough() -> None:
+    # A bright orange pocket flap at alpha 0.36 over a dark grey background: no colour in range
+    # mixes to it; at the raised alpha the unmixed colour is in range and gives the photo back.
+    image = np.array([[[190, 75, 48], [190, 75, 48], [90, 90, 70], [190, 75, 48]]], np.float32)
+    bg = np.array([[[86, 86, 69], [86, 86, 69], [86, 86, 69], [86, 86, 69]]], np.float32)
+    alpha = np.array([[0.36, 0.95, 0.36, 0.05]], np.float32)
+    out = explained_alpha(image, alpha, bg)
+    need = (190 - 86) / (255 - 86)
+    assert out[0, 0] == pytest.approx(need, abs=1e-4)
+    fg = (image[0, 0] - (1 - out[0, 0]) * bg[0, 0]) / out[0, 0]
+    assert fg.min() >= -1e-3 and fg.max() <= 255 + 1e-3
+    assert out[0, 1] == pytest.approx(0.95)  # enough already
+    assert out[0, 2] == pytest.approx(0.36)  # close to the background: explained as it is
+    assert out[0, 3] == pytest.approx(0.05)  # too faint to unmix: filled, not raised
 
 
 def test_closing_joins_a_mask_cut_by_a_thin_gap_but_not_a_wide_one() -> None:

@@ -34,7 +34,7 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
     union = np.maximum(a.alpha, b.alpha)
     background = fill_background(photo, union, max(a.face_width, b.face_width))
     behind = fill_behind_edges(photo, union)
-    layers = (person_layer(photo, behind, a, union), person_layer(photo, behind, b, union))
+    layers = _layers(photo, behind, (a, b), union, perception.in_front)
     # Frame 0 is the photo: the layers' (edge-snapped) alpha over the photo, filled under it.
     seen = np.maximum(layers[0].visible, layers[1].visible)
     return Scene(
@@ -46,6 +46,38 @@ def _single_photo_scene(perception: Perception, config: HugConfig) -> Scene:
         blurred=depth_of_field(background, max(a.face_width, b.face_width)),
         rest_background=np.where((seen > 0.02)[..., None], behind, photo).astype(np.uint8),
     )
+
+
+def _layers(
+    photo: np.ndarray,
+    behind: np.ndarray,
+    people: tuple[Person, Person],
+    union: np.ndarray,
+    in_front: int | None,
+) -> tuple[Layer, Layer]:
+    """Both people's layers. Where one stands in front of the other, the front one's soft
+    edges are unmixed from what is drawn behind them at rest, next to where the back one is
+    seen: the back one's layer (their body filled on under the front one) over the
+    background. Unmixed from the background
+    alone, a head against a light sweater came out too light at its edge, and frame 0 showed
+    a pale rim around it."""
+    if in_front is None:
+        return (
+            person_layer(photo, behind, people[0], union),
+            person_layer(photo, behind, people[1], union),
+        )
+    back = person_layer(photo, behind, people[1 - in_front], union)
+    # Only next to where the back one is seen: their fill further under the front one is a
+    # guess (it may reach out under an arm held against the railing), the background a
+    # better one there.
+    r = max(3, int(round(0.15 * people[1 - in_front].face_width)))
+    seen = (back.visible > 0.5).astype(np.uint8)
+    near = cv2.dilate(seen, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    near = cv2.GaussianBlur(near.astype(np.float32), (0, 0), r / 2)
+    a = (back.alpha * near)[..., None]
+    under = back.rgb.astype(np.float32) * a + behind.astype(np.float32) * (1.0 - a) + 0.5
+    front = person_layer(photo, under.astype(np.uint8), people[in_front], union)
+    return (front, back) if in_front == 0 else (back, front)
 
 
 def fill_background(photo: np.ndarray, people: np.ndarray, face_width: float) -> np.ndarray:
@@ -110,13 +142,14 @@ def person_layer(
     edge = (person.alpha if people is None else people)[y0:y1, x0:x1] < SOLID
     vis = person.alpha.copy()
     vis[y0:y1, x0:x1] = snap_to_colours(img, vis[y0:y1, x0:x1], bg, edge)
+    vis[y0:y1, x0:x1] = explained_alpha(img, vis[y0:y1, x0:x1], bg)
     alpha = np.maximum(vis, hidden).astype(np.float32)
     a = vis[y0:y1, x0:x1, None]
     fg = (img - (1.0 - a) * bg) / np.maximum(a, 1e-3)
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = ((vis[y0:y1, x0:x1] > 0.1) & (hidden[y0:y1, x0:x1] < 0.2)).astype(np.float32)
+    known = ((vis[y0:y1, x0:x1] > UNMIX_FROM) & (hidden[y0:y1, x0:x1] < 0.2)).astype(np.float32)
     inside = np.clip(push_pull(fg, known) + 0.5, 0, 255).astype(np.uint8)
     h, w = vis.shape
     rgb = cv2.copyMakeBorder(inside, y0, h - y1, x0, w - x1, cv2.BORDER_REPLICATE)
@@ -127,6 +160,26 @@ def person_layer(
         face=person.face.copy(),
         visible=vis.astype(np.float32),
     )
+
+
+def explained_alpha(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """``alpha`` raised, where it is over ``UNMIX_FROM``, to the least value at which the
+    pixel is a mix of the background and a colour in range: I = αF + (1 - α)B, F in [0, 255].
+
+    A mask too soft inside a body (a shadowed pocket, the fold of a sleeve) leaves a colour
+    that the background cannot explain at that alpha: the unmixed colour left the range and
+    was clipped, and frame 0 showed a grey smear where the photo has a bright pocket.
+    image, background: float32 (H, W, 3); alpha: float32 (H, W).
+    """
+    up = (image - background) / np.maximum(255.0 - background, 1e-3)
+    down = (background - image) / np.maximum(background, 1e-3)
+    least = np.clip(np.maximum(up, down).max(axis=2), 0.0, 1.0)
+    return np.where(alpha > UNMIX_FROM, np.maximum(alpha, least), alpha).astype(np.float32)
+
+
+UNMIX_FROM = 0.1
+"""Alpha above which a pixel's colour is unmixed from the background (below it, filled from
+the person's own colours): each is at most this far from the photo at rest."""
 
 
 LAYER_MARGIN = 16
