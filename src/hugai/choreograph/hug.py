@@ -22,7 +22,7 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.rig.skin import head_weight
+from hugai.rig.skin import blend_skin, head_weight
 from hugai.types import (
     ARM_JOINTS,
     MAX_UPSCALE,
@@ -113,6 +113,7 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
             depth[f, i] = _depths(plan, i)
             joints[f, i] = pose_joints(p.rig, bones[f, i])
     camera = _camera(scene, rigs, joints, times, duration, config)
+    camera = _hide_cut_edges(camera, scene, rigs, bones, config)
     u = times / duration
     blur = phase(u, CAMERA_START, CAMERA_END).astype(np.float32)
     reveal = phase(u, STILL_END, STILL_END + 0.15).astype(np.float32)
@@ -379,6 +380,109 @@ def pose_joints(rig: Rig, bones: np.ndarray) -> np.ndarray:
     for j in Joint:
         b = _JOINT_BONE[j]
         out[j] = af.apply(bones[b].astype(np.float64), rig.joints[j].astype(np.float64))
+    return out
+
+
+CUT_EDGE = 1.5
+"""Mesh vertices this close (pixels) to the canvas's edge lie where the photo cut the person."""
+
+
+def _cut_edges(scene: Scene, rigs: tuple[Rig, Rig], bones: np.ndarray) -> np.ndarray:
+    """float64 (F, 4): per frame, the canvas window (left, top, right, bottom) the camera may
+    show without showing where the photo cut a person off.
+
+    Someone cut by the photo's left edge who moves right would bring that straight cut into
+    view, with the background beside it. Vertices of each person's mesh on the canvas edge
+    are posed every frame, and the cut moves as far as they do; the window must stay beyond
+    it (left of a right-edge cut, above a bottom one, and so on).
+    """
+    h, w = scene.photo.shape[:2]
+    n = bones.shape[0]
+    bounds = np.tile(np.array([0.0, 0.0, float(w), float(h)]), (n, 1))
+    for i, rig in enumerate(rigs):
+        v = rig.vertices.astype(np.float64)
+        edges = np.stack(
+            [
+                v[:, 0] <= CUT_EDGE,
+                v[:, 1] <= CUT_EDGE,
+                v[:, 0] >= w - 1 - CUT_EDGE,
+                v[:, 1] >= h - 1 - CUT_EDGE,
+            ],
+            axis=1,
+        )
+        cut = edges.any(axis=1)
+        if not cut.any():
+            continue
+        edges = edges[cut]
+        weights = rig.weights[cut].astype(np.float64)
+        for f in range(n):
+            # How far each cut vertex moved: the cut line is the canvas's edge, moved as much.
+            moved = blend_skin(v[cut], weights, bones[f, i].astype(np.float64)) - v[cut]
+            for side in range(4):
+                if edges[:, side].any():
+                    at = moved[edges[:, side], side % 2]
+                    if side < 2:
+                        bounds[f, side] = max(bounds[f, side], float(at.max()))
+                    else:
+                        edge = float((w, h)[side % 2])
+                        bounds[f, side] = min(bounds[f, side], edge + float(at.min()))
+    return bounds
+
+
+def _hide_cut_edges(
+    cams: np.ndarray, scene: Scene, rigs: tuple[Rig, Rig], bones: np.ndarray, config: HugConfig
+) -> np.ndarray:
+    """``cams`` moved (or, where the room between two cuts is too narrow, pushed in) so that
+    no frame shows where the photo cut a person off (``_cut_edges``), unless that would cut
+    a face: both faces stay whole first. At frame 0 the people are where the photo has them,
+    so nothing changes there."""
+    h, w = scene.photo.shape[:2]
+    out_w, out_h = config.output_size(w, h)
+    ratio = out_w / out_h
+    bounds = _cut_edges(scene, rigs, bones)
+    corners = [
+        np.array(
+            [
+                [r.face[0], r.face[1]],
+                [r.face[2], r.face[1]],
+                [r.face[0], r.face[3]],
+                [r.face[2], r.face[3]],
+            ],
+            np.float64,
+        )
+        for r in rigs
+    ]
+    out = cams.copy()
+    for f, cam in enumerate(cams.astype(np.float64)):
+        s = float(cam[0, 0])
+        bw, bh = out_w / s, out_h / s
+        bx0, by0 = -float(cam[0, 2]) / s, -float(cam[1, 2]) / s
+        left, top, right, bottom = bounds[f]
+        faces = np.concatenate(
+            [
+                c @ bones[f, i, Bone.HEAD, :, :2].T.astype(np.float64)
+                + bones[f, i, Bone.HEAD, :, 2]
+                for i, c in enumerate(corners)
+            ]
+        )
+        fx0, fy0 = faces.min(axis=0)
+        fx1, fy1 = faces.max(axis=0)
+        # Narrower room than the window: push in around the window's centre (at most to half
+        # the window, far beyond what the slides and leans of a hug need; never past the faces).
+        fit = min(1.0, (right - left) / bw, (bottom - top) / bh)
+        fit = max(fit, 0.5, (fx1 - fx0) / bw, (fy1 - fy0) / bh)
+        fit = 1.0 if fit > 1.0 - 1e-6 else min(fit, 1.0)
+        if fit < 1.0:
+            bx0 += bw * (1 - fit) / 2
+            by0 += bh * (1 - fit) / 2
+            bw, bh = bw * fit, bw * fit / ratio
+        x = float(np.clip(bx0, left, max(left, right - bw)))
+        y = float(np.clip(by0, top, max(top, bottom - bh)))
+        x = float(np.clip(x, min(fx1 - bw, fx0), fx0))
+        y = float(np.clip(y, min(fy1 - bh, fy0), fy0))
+        if fit < 1.0 or abs(x - bx0) > 1e-3 or abs(y - by0) > 1e-3:  # not float32 noise
+            s = out_w / bw
+            out[f] = [[s, 0, -x * s], [0, s, -y * s]]
     return out
 
 
