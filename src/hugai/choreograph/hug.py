@@ -22,7 +22,7 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.rig.skin import blend_skin, head_weight
+from hugai.rig.skin import head_weight
 from hugai.types import (
     ARM_JOINTS,
     MAX_UPSCALE,
@@ -414,18 +414,18 @@ def _cut_edges(scene: Scene, rigs: tuple[Rig, Rig], bones: np.ndarray) -> np.nda
         if not cut.any():
             continue
         edges = edges[cut]
-        weights = rig.weights[cut].astype(np.float64)
-        for f in range(n):
-            # How far each cut vertex moved: the cut line is the canvas's edge, moved as much.
-            moved = blend_skin(v[cut], weights, bones[f, i].astype(np.float64)) - v[cut]
-            for side in range(4):
-                if edges[:, side].any():
-                    at = moved[edges[:, side], side % 2]
-                    if side < 2:
-                        bounds[f, side] = max(bounds[f, side], float(at.max()))
-                    else:
-                        edge = float((w, h)[side % 2])
-                        bounds[f, side] = min(bounds[f, side], edge + float(at.min()))
+        # Every frame at once: the blended map of each cut vertex, (F, V, 2, 3).
+        m = np.einsum("vb,fbij->fvij", rig.weights[cut].astype(np.float64), bones[:, i])
+        # How far each cut vertex moved: the cut line is the canvas's edge, moved as much.
+        moved = (m[..., :2] @ v[cut][None, :, :, None])[..., 0] + m[..., 2] - v[cut]
+        for side in range(4):
+            if edges[:, side].any():
+                at = moved[:, edges[:, side], side % 2]
+                if side < 2:
+                    bounds[:, side] = np.maximum(bounds[:, side], at.max(axis=1))
+                else:
+                    edge = float((w, h)[side % 2])
+                    bounds[:, side] = np.minimum(bounds[:, side], edge + at.min(axis=1))
     return bounds
 
 
