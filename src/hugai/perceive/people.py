@@ -79,6 +79,8 @@ def perceive(
             )
         chosen = split_shared_pixels(chosen[0], chosen[1], photos[0].image)
         in_front = who_is_in_front(chosen[0], chosen[1])
+        if in_front is not None:
+            chosen = body_goes_on_behind(chosen, in_front)
     else:
         in_front = None
         chosen_list = []
@@ -391,12 +393,12 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     pb = _drop_hijacked(b.pose, alpha_b, alpha_a)
     # Where a person's own mask goes on under the partner, inside the outline of what is seen
     # of them, their body is hidden there (masks also claim the partner's limbs beyond it).
-    hid_a = (np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)).astype(
-        np.float32
-    )
-    hid_b = (np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)).astype(
-        np.float32
-    )
+    # And only where a body can be: closing also bridges the gap between a raised arm and the
+    # torso, and a fill there showed as a grey blob on the wall once the partner moved.
+    hid_a = np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)
+    hid_b = np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)
+    hid_a = (hid_a * body_hull(pa, a.face, union.shape)).astype(np.float32)
+    hid_b = (hid_b * body_hull(pb, b.face, union.shape)).astype(np.float32)
     return (
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
@@ -478,6 +480,68 @@ def _hard(mask: np.ndarray) -> np.ndarray:
     return np.clip((mask - 0.5) * 4 + 0.5, 0.0, 1.0)
 
 
+def body_goes_on_behind(people: tuple[Person, Person], in_front: int) -> tuple[Person, Person]:
+    """The person behind, hidden wherever the one in front covers where their body can be
+    (``body_hull``), not only where their own mask claimed it: a seated man's head in front
+    of his standing friend's sweater left a hole in the sweater the shape of the head, with
+    the wall showing through once the two moved."""
+    front, back = people[in_front], people[1 - in_front]
+    # Not under the front one's arms: an arm that reaches across may be drawn behind the
+    # partner (its depth is the plan's), and a fill there would cover it at rest.
+    arms = _arms(front.pose, front.face_width, front.alpha.shape)
+    under = front.alpha * body_hull(back.pose, back.face, back.alpha.shape) * (1.0 - arms)
+    hidden = under if back.occluded is None else np.maximum(back.occluded, under)
+    back = replace(back, occluded=hidden.astype(np.float32))
+    return (front, back) if in_front == 0 else (back, front)
+
+
+def _arms(pose: Pose2D, face_width: float, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 (H, W) in [0, 1]: both arms, shoulder to fingertips, as capsules 1.2 face
+    widths wide (a sleeve, a hand and a margin), softened only at the very edge."""
+    band = np.zeros(shape[:2], np.uint8)
+    p = pose.points
+    width = max(3, int(round(1.2 * face_width)))
+    for chain in ARM_JOINTS.values():
+        for j0, j1 in itertools.pairwise(chain):
+            cv2.line(band, _pt(p[j0]), _pt(p[j1]), 1, width)
+    return cv2.GaussianBlur(band.astype(np.float32), (0, 0), max(1.0, width / 12))
+
+
+HULL_CLOTHES = 0.45
+"""How far (face widths) clothes and hair may reach beyond the skeleton (``body_hull``)."""
+
+
+def body_hull(pose: Pose2D, face: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 (H, W) in [0, 1]: where this person's body can be, from the skeleton alone: the
+    torso between shoulders and hips, the arms and legs as capsules, the head, all grown by
+    ``HULL_CLOTHES`` face widths and softened at the edge. Keypoints the model is unsure of
+    still count (a hidden hip is where the body goes on under a partner)."""
+    h, w = shape[:2]
+    fw = float(face[2] - face[0])
+    p = pose.points
+    grow = max(2, int(round(HULL_CLOTHES * fw)))
+    hull = np.zeros((h, w), np.uint8)
+    torso = np.stack([p[Joint.L_SHOULDER], p[Joint.R_SHOULDER], p[Joint.R_HIP], p[Joint.L_HIP]])
+    cv2.fillConvexPoly(hull, np.round(torso).astype(np.int32), 1)
+    cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    axes = (int(0.6 * fw) + grow, int(0.8 * fw) + grow)
+    cv2.ellipse(hull, (int(cx), int(cy)), axes, 0, 0, 360, 1, -1)
+    # Thick lines grow every bone (and the torso's outline) by ``grow`` at once: a dilation
+    # by a kernel this wide would cost ~0.3 s on a large photo.
+    neck = (p[Joint.L_SHOULDER] + p[Joint.R_SHOULDER]) / 2
+    for chain in (
+        (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
+        (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+        (Joint.L_HIP, Joint.L_KNEE, Joint.L_ANKLE),
+        (Joint.R_HIP, Joint.R_KNEE, Joint.R_ANKLE),
+        (Joint.L_SHOULDER, Joint.R_SHOULDER, Joint.R_HIP, Joint.L_HIP, Joint.L_SHOULDER),
+    ):
+        for j0, j1 in itertools.pairwise(chain):
+            cv2.line(hull, _pt(p[j0]), _pt(p[j1]), 1, 2 * grow + 1)
+    cv2.line(hull, (int(cx), int(cy)), _pt(neck), 1, 2 * grow + 1)
+    return cv2.GaussianBlur(hull.astype(np.float32), (0, 0), max(1.0, grow / 4))
+
+
 def _limb_band(person: Person, face_width: float) -> np.ndarray:
     """float32 (H, W): 1 along the person's clearly seen forearms and hands, fading out.
 
@@ -501,11 +565,33 @@ def _limb_band(person: Person, face_width: float) -> np.ndarray:
 
 
 def _face_region(person: Person) -> np.ndarray:
-    """float32 (H, W): 1 on an ellipse around the face box."""
+    """float32 (H, W): 1 on an ellipse around the face box, and on the skull above it.
+
+    The skull's "above" is away from the nose, seen from between the eyes: a man looking
+    down at his feet has his bald crown beside his face, and a partner's hand held near it
+    took the crown along (two heads, once the hand moved).
+    """
     out = np.zeros(person.alpha.shape, np.uint8)
     x0, y0, x1, y1 = person.face
-    axes = (max(1, int(0.55 * (x1 - x0))), max(1, int(0.6 * (y1 - y0))))
-    cv2.ellipse(out, _pt(np.array([(x0 + x1) / 2, (y0 + y1) / 2])), axes, 0, 0, 360, 1, -1)
+    fw = float(x1 - x0)
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    axes = (max(1, int(0.55 * fw)), max(1, int(0.6 * (y1 - y0))))
+    cv2.ellipse(out, _pt(centre), axes, 0, 0, 360, 1, -1)
+    p, s = person.pose.points, person.pose.scores
+    up = np.array([0.0, -1.0])
+    base = centre
+    if min(s[Joint.L_EYE], s[Joint.R_EYE], s[Joint.NOSE]) > 0.5:
+        eyes = (p[Joint.L_EYE] + p[Joint.R_EYE]) / 2
+        down = p[Joint.NOSE] - eyes
+        if np.linalg.norm(down) > 0.05 * fw:
+            up = -down / np.linalg.norm(down)
+        # In profile the skull lies toward the ears, not over the face.
+        if min(s[Joint.L_EAR], s[Joint.R_EAR]) > 0.5:
+            base = (eyes + (p[Joint.L_EAR] + p[Joint.R_EAR]) / 2) / 2
+    crown = base + up * 0.5 * fw
+    angle = float(np.degrees(np.arctan2(up[1], up[0])))
+    skull = (max(1, int(0.6 * fw)), max(1, int(0.65 * fw)))  # along up, across
+    cv2.ellipse(out, _pt(crown), skull, angle, 0, 360, 1, -1)
     return out.astype(np.float32)
 
 
