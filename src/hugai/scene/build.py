@@ -71,8 +71,10 @@ def _layers(
     # guess (it may reach out under an arm held against the railing), the background a
     # better one there. Worked out only where the front one's layer reads it.
     r = max(3, int(round(0.15 * people[1 - in_front].face_width)))
-    hidden = front_person.occluded if front_person.occluded is not None else front_person.alpha
-    x0, y0, x1, y1 = _box_of((front_person.alpha > 0.0) | (hidden > 0.0), LAYER_MARGIN + 2 * r)
+    drawn = front_person.alpha > 0.0
+    if front_person.occluded is not None:
+        drawn |= front_person.occluded > 0.0
+    x0, y0, x1, y1 = _box_of(drawn, LAYER_MARGIN + 2 * r)
     seen = (back.visible[y0:y1, x0:x1] > 0.5).astype(np.float32)
     # 1 within about r of their seen pixels, fading out by ~2r (one blur, no dilation).
     near = np.minimum(cv2.GaussianBlur(seen, (0, 0), r) * 4.0, 1.0)
@@ -189,8 +191,9 @@ def explained_alpha(image: np.ndarray, alpha: np.ndarray, background: np.ndarray
 
 
 UNMIX_FROM = 0.1
-"""Alpha above which a pixel's colour is unmixed from the background (below it, filled from
-the person's own colours): each is at most this far from the photo at rest."""
+"""Alpha above which a pixel's colour is unmixed from the background. Below it the colour is
+filled from the person's own, which at rest moves the pixel by at most this share of the
+difference."""
 
 
 LAYER_MARGIN = 16
