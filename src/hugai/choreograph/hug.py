@@ -440,6 +440,9 @@ def _hide_cut_edges(
     out_w, out_h = config.output_size(w, h)
     ratio = out_w / out_h
     bounds = _cut_edges(scene, rigs, bones)
+    # Not past MAX_UPSCALE times the least sharp person's own photo (as ``_camera``): the
+    # scale s / fit stays at most MAX_UPSCALE / source_scale.
+    least_fit = max(scene.source_scale) / MAX_UPSCALE
     corners = [
         np.array(
             [
@@ -470,7 +473,7 @@ def _hide_cut_edges(
         # Narrower room than the window: push in around the window's centre (at most to half
         # the window, far beyond what the slides and leans of a hug need; never past the faces).
         fit = min(1.0, (right - left) / bw, (bottom - top) / bh)
-        fit = max(fit, 0.5, (fx1 - fx0) / bw, (fy1 - fy0) / bh)
+        fit = max(fit, 0.5, (fx1 - fx0) / bw, (fy1 - fy0) / bh, least_fit * s)
         fit = 1.0 if fit > 1.0 - 1e-6 else min(fit, 1.0)
         if fit < 1.0:
             bx0 += bw * (1 - fit) / 2
