@@ -22,7 +22,7 @@ from hugai.choreograph.easing import phase
 from hugai.choreograph.ik import two_bone_ik
 from hugai.choreograph.plan import ArmAction, HugPlan, plan_for
 from hugai.config import HugConfig
-from hugai.rig.skin import head_weight
+from hugai.rig.skin import blend_skin, head_weight
 from hugai.types import (
     ARM_JOINTS,
     MAX_UPSCALE,
@@ -53,10 +53,10 @@ does in the photo: an arm that reaches toward the partner in the photo (a dance 
 the neck) moves with its torso, and sliding the whole way would sweep its sleeve across their
 face. Where it would, both come less far (slide, lean and tilt alike)."""
 MAX_ZOOM = 1.5
-FACE_BELOW = 1.2
-"""The camera's end frame reaches this many face widths below the lower nose (chin and neck)."""
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
+FACE_BELOW = 1.2
+"""The camera's end frame reaches this many face widths below the lower nose (chin and neck)."""
 
 ARM_BONES = {
     Part.L_ARM: (Bone.L_UPPER_ARM, Bone.L_FOREARM, Bone.L_HAND),
@@ -414,10 +414,10 @@ def _cut_edges(scene: Scene, rigs: tuple[Rig, Rig], bones: np.ndarray) -> np.nda
         if not cut.any():
             continue
         edges = edges[cut]
-        # Every frame at once: the blended map of each cut vertex, (F, V, 2, 3).
-        m = np.einsum("vb,fbij->fvij", rig.weights[cut].astype(np.float64), bones[:, i])
-        # How far each cut vertex moved: the cut line is the canvas's edge, moved as much.
-        moved = (m[..., :2] @ v[cut][None, :, :, None])[..., 0] + m[..., 2] - v[cut]
+        # How far each cut vertex moved, every frame at once (F, V, 2): the cut line is the
+        # canvas's edge, moved as much.
+        weights = rig.weights[cut].astype(np.float64)
+        moved = blend_skin(v[cut], weights, bones[:, i].astype(np.float64)) - v[cut]
         for side in range(4):
             if edges[:, side].any():
                 at = moved[:, edges[:, side], side % 2]
@@ -443,31 +443,15 @@ def _hide_cut_edges(
     # Not past MAX_UPSCALE times the least sharp person's own photo (as ``_camera``): the
     # scale s / fit stays at most MAX_UPSCALE / source_scale.
     least_fit = max(scene.source_scale) / MAX_UPSCALE
-    corners = [
-        np.array(
-            [
-                [r.face[0], r.face[1]],
-                [r.face[2], r.face[1]],
-                [r.face[0], r.face[3]],
-                [r.face[2], r.face[3]],
-            ],
-            np.float64,
-        )
-        for r in rigs
-    ]
+    # All four corners: the head bone turns the face box.
+    corners = [np.array(r.face, np.float64)[[[0, 1], [2, 1], [0, 3], [2, 3]]] for r in rigs]
     out = cams.copy()
     for f, cam in enumerate(cams.astype(np.float64)):
         s = float(cam[0, 0])
         bw, bh = out_w / s, out_h / s
         bx0, by0 = -float(cam[0, 2]) / s, -float(cam[1, 2]) / s
         left, top, right, bottom = bounds[f]
-        faces = np.concatenate(
-            [
-                c @ bones[f, i, Bone.HEAD, :, :2].T.astype(np.float64)
-                + bones[f, i, Bone.HEAD, :, 2]
-                for i, c in enumerate(corners)
-            ]
-        )
+        faces = np.concatenate([af.apply(bones[f, i, Bone.HEAD], c) for i, c in enumerate(corners)])
         fx0, fy0 = faces.min(axis=0)
         fx1, fy1 = faces.max(axis=0)
         # Narrower room than the window: push in around the window's centre (at most to half

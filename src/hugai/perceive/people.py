@@ -9,7 +9,7 @@ dropped. Pixels both people claim go to the one whose skeleton is nearer.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import cv2
@@ -499,12 +499,18 @@ def _arms(pose: Pose2D, face_width: float, shape: tuple[int, ...]) -> np.ndarray
     """float32 (H, W) in [0, 1]: both arms, shoulder to fingertips, as capsules 1.2 face
     widths wide (a sleeve, a hand and a margin), softened only at the very edge."""
     band = np.zeros(shape[:2], np.uint8)
-    p = pose.points
     width = max(3, int(round(1.2 * face_width)))
-    for chain in ARM_JOINTS.values():
-        for j0, j1 in itertools.pairwise(chain):
-            cv2.line(band, _pt(p[j0]), _pt(p[j1]), 1, width)
+    _draw_chains(band, pose.points, ARM_JOINTS.values(), width)
     return cv2.GaussianBlur(band.astype(np.float32), (0, 0), max(1.0, width / 12))
+
+
+def _draw_chains(
+    canvas: np.ndarray, points: np.ndarray, chains: Iterable[Sequence[Joint]], thickness: int
+) -> None:
+    """Each chain of joints as lines of ``thickness`` pixels (round ends), painted with 1."""
+    for chain in chains:
+        for j0, j1 in itertools.pairwise(chain):
+            cv2.line(canvas, _pt(points[j0]), _pt(points[j1]), 1, thickness)
 
 
 HULL_CLOTHES = 0.45
@@ -529,15 +535,13 @@ def body_hull(pose: Pose2D, face: np.ndarray, shape: tuple[int, ...]) -> np.ndar
     # Thick lines grow every bone (and the torso's outline) by ``grow`` at once: a dilation
     # by a kernel this wide would cost ~0.3 s on a large photo.
     neck = (p[Joint.L_SHOULDER] + p[Joint.R_SHOULDER]) / 2
-    for chain in (
-        (Joint.L_SHOULDER, Joint.L_ELBOW, Joint.L_WRIST, Joint.L_HAND),
-        (Joint.R_SHOULDER, Joint.R_ELBOW, Joint.R_WRIST, Joint.R_HAND),
+    chains = [
+        *ARM_JOINTS.values(),
         (Joint.L_HIP, Joint.L_KNEE, Joint.L_ANKLE),
         (Joint.R_HIP, Joint.R_KNEE, Joint.R_ANKLE),
         (Joint.L_SHOULDER, Joint.R_SHOULDER, Joint.R_HIP, Joint.L_HIP, Joint.L_SHOULDER),
-    ):
-        for j0, j1 in itertools.pairwise(chain):
-            cv2.line(hull, _pt(p[j0]), _pt(p[j1]), 1, 2 * grow + 1)
+    ]
+    _draw_chains(hull, p, chains, 2 * grow + 1)
     cv2.line(hull, (int(cx), int(cy)), _pt(neck), 1, 2 * grow + 1)
     return cv2.GaussianBlur(hull.astype(np.float32), (0, 0), max(1.0, grow / 4))
 

@@ -114,8 +114,8 @@ def _chain_param(verts: np.ndarray, pts: tuple[np.ndarray, ...]) -> np.ndarray:
 def blend_skin(verts: np.ndarray, weights: np.ndarray, bones: np.ndarray) -> np.ndarray:
     """Linear blend skinning: v' = Σ_b w_b · A_b · [v, 1].
 
-    verts: float32 (V, 2); weights: float32 (V, B); bones: float32 (B, 2, 3) affine maps.
-    Returns float32 (V, 2).
+    verts: float32 (V, 2); weights: float32 (V, B); bones: float32 (..., B, 2, 3) affine maps,
+    any leading axes (frames) kept. Returns float32 (..., V, 2).
     """
-    m = np.einsum("vb,bij->vij", weights, bones)
-    return (m[:, :, :2] @ verts[:, :, None])[:, :, 0] + m[:, :, 2]
+    m = np.einsum("vb,...bij->...vij", weights, bones)
+    return (m[..., :2] @ verts[:, :, None])[..., 0] + m[..., 2]
