@@ -440,9 +440,8 @@ def _hide_cut_edges(
     out_w, out_h = config.output_size(w, h)
     ratio = out_w / out_h
     bounds = _cut_edges(scene, rigs, bones)
-    # Not past MAX_UPSCALE times the least sharp person's own photo (as ``_camera``): the
-    # scale s / fit stays at most MAX_UPSCALE / source_scale.
-    least_fit = max(scene.source_scale) / MAX_UPSCALE
+    # The push-in's scale s / fit stays within ``_sharpest_scale``, as ``_camera``'s.
+    sharpest = _sharpest_scale(scene)
     # All four corners: the head bone turns the face box.
     corners = [np.array(r.face, np.float64)[[[0, 1], [2, 1], [0, 3], [2, 3]]] for r in rigs]
     out = cams.copy()
@@ -457,7 +456,7 @@ def _hide_cut_edges(
         # Narrower room than the window: push in around the window's centre (at most to half
         # the window, far beyond what the slides and leans of a hug need; never past the faces).
         fit = min(1.0, (right - left) / bw, (bottom - top) / bh)
-        fit = max(fit, 0.5, (fx1 - fx0) / bw, (fy1 - fy0) / bh, least_fit * s)
+        fit = max(fit, 0.5, (fx1 - fx0) / bw, (fy1 - fy0) / bh, s / sharpest)
         fit = 1.0 if fit > 1.0 - 1e-6 else min(fit, 1.0)
         if fit < 1.0:
             bx0 += bw * (1 - fit) / 2
@@ -471,6 +470,12 @@ def _hide_cut_edges(
             s = out_w / bw
             out[f] = [[s, 0, -x * s], [0, s, -y * s]]
     return out
+
+
+def _sharpest_scale(scene: Scene) -> float:
+    """The largest canvas-to-output scale: not past MAX_UPSCALE times the least sharp person's
+    own photo."""
+    return MAX_UPSCALE / max(scene.source_scale)
 
 
 def _camera(
@@ -490,8 +495,7 @@ def _camera(
     end = joints[-1]
     heads = end[:, [Joint.NOSE, Joint.L_EAR, Joint.R_EAR]].reshape(-1, 2)
     hx0, hx1 = float(heads[:, 0].min()) - 1.2 * fw, float(heads[:, 0].max()) + 1.2 * fw
-    # Not past MAX_UPSCALE times the least sharp person's own photo.
-    sharpest = MAX_UPSCALE / (out_w / cw * max(scene.source_scale))
+    sharpest = _sharpest_scale(scene) / (out_w / cw)  # as a zoom of the photo's frame
     # Both faces whole at the end, chins and a little neck included: one face far below the
     # other (someone seated, a child) limits the push-in as much as the width of the two.
     top = float(end[:, Joint.NOSE, 1].min()) - 1.3 * fw
