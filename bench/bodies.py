@@ -5,6 +5,8 @@ person — the same trick the engine uses on the input photo)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -131,22 +133,32 @@ class KeypointVerifier:
 class KeypointTracks:
     """Keypoints followed through the rendered pixels themselves.
 
-    Each joint starts where the pose model first sees it and is then moved, frame to frame, by
-    the local similarity motion of the corners around it (Shi–Tomasi corners within ``radius``
-    px, tracked by pyramidal Lucas–Kanade with a forward-backward check, fitted by least median
-    of squares) and by nothing else. Corners, not the
-    joint's own pixel, so that a joint on a sleeve edge does not slide along the edge (the
-    aperture problem). A joint is dropped for good once fewer than ``MIN_CORNERS`` corners track
-    (hidden, or plain cloth). Distances between tracked joints measure how the renderer stretched
-    the picture, free of the pose model's frame-to-frame noise.
+    Each joint starts where the pose model first sees it and is then moved by the similarity
+    motion of the corners around it (Shi–Tomasi corners within ``radius`` px, pyramidal
+    Lucas–Kanade with a forward-backward check, fitted by least median of squares) and by
+    nothing else. Corners, not the joint's own pixel, so that a joint on a sleeve edge does not
+    slide along the edge (the aperture problem).
+
+    The corners are followed from a key frame, not from frame to frame: each step predicts
+    them from the previous frame, then tracks them again from the key frame into this one
+    starting at the prediction, and the joint is the key position moved by the similarity of
+    key → now. Chained frame-to-frame fits add up their sub-pixel errors: over a 5 s push-in
+    they had drifted 2–3 px, ~5 % of a forearm, on a clip where nothing stretched. A joint is
+    re-keyed on the current frame once its corners have turned or scaled by more than
+    ``REKEY`` (Lucas–Kanade's window no longer matches) or too few of them track from the key;
+    it is dropped for good once fewer than ``MIN_CORNERS`` corners track at all (hidden, or
+    plain cloth). Distances between tracked joints measure how the renderer stretched the
+    picture, free of the pose model's frame-to-frame noise.
     """
 
     MIN_CORNERS = 3
+    REKEY = 0.1
 
     def __init__(self, min_score: float = 0.5) -> None:
         self.min_score = min_score
         self.points: np.ndarray | None = None
         self.dropped: np.ndarray | None = None
+        self._keys: list[_Key | None] = []
 
     def step(
         self,
@@ -160,59 +172,124 @@ class KeypointTracks:
         if self.points is None or self.dropped is None:
             self.points = np.full(points.shape, np.nan, np.float32)
             self.dropped = np.zeros(len(points), bool)
-        live = np.flatnonzero(np.isfinite(self.points).all(axis=1))
-        if len(live) and g_prev is not None:
-            moved = _move_by_corners(g_prev, g_next, self.points[live], max(radius, 6.0))
-            ok = np.isfinite(moved).all(axis=1)
-            self.points[live] = moved
-            self.dropped[live[~ok]] = True
+            self._keys = [None] * len(points)
+        r = max(radius, 6.0)
+        live = [j for j, k in enumerate(self._keys) if k is not None]
+        if live and g_prev is not None:
+            self._follow(g_prev, g_next, live, r)
         start = (scores >= self.min_score) & ~np.isfinite(self.points).all(axis=1) & ~self.dropped
-        self.points[start] = points[start]
+        for j in np.flatnonzero(start):
+            self._rekey(int(j), g_next, points[j].astype(np.float64), r)
         return self.points.copy()
+
+    def _rekey(self, j: int, g: np.ndarray, joint: np.ndarray, radius: float) -> None:
+        assert self.points is not None and self.dropped is not None
+        corners = _corners_near(g, joint, radius)
+        if len(corners) < self.MIN_CORNERS:
+            self._keys[j] = None
+            self.points[j] = np.nan
+            self.dropped[j] = True
+            return
+        self._keys[j] = _Key(g, joint, corners, corners.copy())
+        self.points[j] = joint
+
+    def _follow(self, g_prev: np.ndarray, g_next: np.ndarray, live: list[int], r: float) -> None:
+        """Move every live joint into ``g_next`` (see the class)."""
+        import cv2
+
+        assert self.points is not None and self.dropped is not None
+        keys = [k for k in self._keys if k is not None]
+        # 1. Predict each joint's corners in this frame from the previous one (one batch).
+        src = np.concatenate([k.now for k in keys]).reshape(-1, 1, 2).astype(np.float32)
+        pred, ok_pred = track_points(g_prev, g_next, src, win=LK_WINDOW, min_eig=MIN_EIGEN)
+        bounds = np.cumsum([0] + [len(k.now) for k in keys])
+        # 2. From each key frame into this one, starting at the prediction (one batch per key).
+        found = np.full_like(pred, np.nan)
+        ok_key = np.zeros(len(src), bool)
+        for image in {id(k.image): k.image for k in keys}.values():
+            members = [i for i, k in enumerate(keys) if k.image is image]
+            idx = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in members])
+            start = np.concatenate([keys[i].corners for i in members]).reshape(-1, 1, 2)
+            found[idx], ok_key[idx] = track_points(
+                image, g_next, start, win=LK_WINDOW, min_eig=MIN_EIGEN, guess=pred[idx]
+            )
+        # 3. Each joint: the key position moved by the key → now similarity of its corners.
+        for i, (j, k) in enumerate(zip(live, keys, strict=True)):
+            sl = slice(bounds[i], bounds[i + 1])
+            good = ok_key[sl] & ok_pred[sl] & _clear_of_edges(found[sl, 0], g_next.shape)
+            m = None
+            if good.sum() >= self.MIN_CORNERS:
+                m, _ = cv2.estimateAffinePartial2D(
+                    k.corners[good], found[sl][good, 0], method=cv2.LMEDS
+                )
+            if m is not None:
+                joint = m[:, :2] @ k.joint + m[:, 2]
+                k.now = np.where(good[:, None], found[sl, 0], pred[sl, 0]).astype(np.float32)
+                self.points[j] = joint
+                scale = math.hypot(m[0, 0], m[1, 0])
+                turn = max(abs(math.log(max(scale, 1e-6))), abs(math.atan2(m[1, 0], m[0, 0])))
+                if turn > self.REKEY or good.sum() < 2 * self.MIN_CORNERS:
+                    self._rekey(j, g_next, joint, r)
+                continue
+            # Lost from the key: carried from the previous frame, and keyed here.
+            sel = ok_pred[sl]
+            if sel.sum() >= self.MIN_CORNERS:
+                m2, _ = cv2.estimateAffinePartial2D(
+                    src[sl][sel, 0], pred[sl][sel, 0], method=cv2.LMEDS
+                )
+                if m2 is not None:
+                    here = m2[:, :2] @ self.points[j].astype(np.float64) + m2[:, 2]
+                    self._rekey(j, g_next, here, r)
+                    continue
+            self._keys[j] = None
+            self.points[j] = np.nan
+            self.dropped[j] = True
+
+
+@dataclass
+class _Key:
+    """A tracked joint's key frame: the grey image, the joint and its corners there, and
+    where the corners are now."""
+
+    image: np.ndarray
+    joint: np.ndarray
+    corners: np.ndarray
+    now: np.ndarray
+
+
+LK_WINDOW = 15
+"""Lucas–Kanade's window (px) for the corners around a joint."""
+
+
+def _clear_of_edges(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """bool (K,): points (K, 2) whose Lucas–Kanade window lies inside the frame (a window cut
+    by the edge is pulled inward: joints pushed toward the edge by the camera drifted 5–8 px)."""
+    h, w = shape[:2]
+    m = LK_WINDOW / 2 + 1
+    x, y = points[:, 0], points[:, 1]
+    return (x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)
+
+
+def _corners_near(g: np.ndarray, joint: np.ndarray, radius: float) -> np.ndarray:
+    """float32 (K, 2): up to 12 Shi–Tomasi corners of ``g`` within ``radius`` of ``joint``."""
+    import cv2
+
+    h, w = g.shape
+    x, y = float(joint[0]), float(joint[1])
+    r = int(round(radius))
+    x0, y0 = max(0, int(x) - r), max(0, int(y) - r)
+    x1, y1 = min(w, int(x) + r + 1), min(h, int(y) + r + 1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return np.zeros((0, 2), np.float32)
+    found = cv2.goodFeaturesToTrack(
+        np.ascontiguousarray(g[y0:y1, x0:x1]), maxCorners=12, qualityLevel=0.02, minDistance=3
+    )
+    if found is None:
+        return np.zeros((0, 2), np.float32)
+    c = found[:, 0] + [x0, y0]
+    keep = (np.linalg.norm(c - [x, y], axis=1) <= radius) & _clear_of_edges(c, g.shape)
+    return c[keep].astype(np.float32)
 
 
 MIN_EIGEN = 1e-3
 """Corners whose Lucas–Kanade window has a smaller minimum eigenvalue are too flat to track."""
-
-
-def _move_by_corners(
-    g_prev: np.ndarray, g_next: np.ndarray, joints: np.ndarray, radius: float
-) -> np.ndarray:
-    """Each joint (N, 2) moved by the similarity fitted to the corners within ``radius``;
-    NaN where fewer than ``KeypointTracks.MIN_CORNERS`` corners survive."""
-    import cv2
-
-    h, w = g_prev.shape
-    r = int(round(radius))
-    corners, owner = [], []
-    for j, (x, y) in enumerate(joints):
-        x0, y0 = max(0, int(x) - r), max(0, int(y) - r)
-        x1, y1 = min(w, int(x) + r + 1), min(h, int(y) + r + 1)
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
-        found = cv2.goodFeaturesToTrack(
-            np.ascontiguousarray(g_prev[y0:y1, x0:x1]),
-            maxCorners=12,
-            qualityLevel=0.02,
-            minDistance=3,
-        )
-        if found is None:
-            continue
-        c = found[:, 0] + [x0, y0]
-        keep = np.linalg.norm(c - [x, y], axis=1) <= radius
-        corners.append(c[keep])
-        owner += [j] * int(keep.sum())
-    out = np.full(joints.shape, np.nan, np.float32)
-    if not owner:
-        return out
-    src = np.concatenate(corners).reshape(-1, 1, 2).astype(np.float32)
-    fwd, good = track_points(g_prev, g_next, src, win=15, min_eig=MIN_EIGEN)
-    owners = np.asarray(owner)
-    for j in range(len(joints)):
-        sel = good & (owners == j)
-        if sel.sum() < KeypointTracks.MIN_CORNERS:
-            continue
-        m, _ = cv2.estimateAffinePartial2D(src[sel], fwd[sel], method=cv2.LMEDS)
-        if m is not None:
-            out[j] = m[:, :2] @ joints[j] + m[:, 2]
-    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.bodies import BodyPoses, KeypointTracks, KeypointVerifier, PeopleSegmenter
+from bench.bodies import LK_WINDOW, BodyPoses, KeypointTracks, KeypointVerifier, PeopleSegmenter
 from bench.faces import Face, FaceModels, FaceTracker
 from bench.metrics.anatomy import bone_change, worst_jitter
 from bench.metrics.artifacts import empty_share
@@ -150,9 +150,12 @@ class Measurer:
                 head = _head_step(g_prev, g, last_face[k], last_t[k] == t - 1, f)
                 tol = VERIFY_TOL * (f.width if f is not None else 0.0)
                 sc[k] = verifiers[k].step(g_prev, g, pts[k], sc[k], tol, head)
-                tr[k] = trackers[k].step(
-                    g_prev, g, pts[k], sc[k], TRACK_RADIUS * (f.width if f is not None else 0.0)
-                )
+                radius = TRACK_RADIUS * (f.width if f is not None else 0.0)
+                tr[k] = trackers[k].step(g_prev, g, pts[k], sc[k], radius)
+                # A joint counts only while all its corners can be in view: as the camera
+                # pushes a joint toward the edge its corners leave, and the fit extrapolates.
+                clear = EDGE_MARGIN * min(frame.shape[:2]) + radius + LK_WINDOW / 2
+                tr[k][~_inside_px(np.nan_to_num(tr[k], nan=-1e9), frame.shape, clear)] = np.nan
                 head_scale[k] = _next_head_scale(last_scale[k], last_face[k], f, head)
                 if f is not None:
                     last_scale[k], last_face[k], last_t[k] = head_scale[k], f, t
@@ -282,7 +285,11 @@ def _next_head_scale(
 
 def _inside(points: np.ndarray, shape: tuple[int, ...], margin: float) -> np.ndarray:
     """bool (N,): points (N, 2) at least ``margin`` × the short side inside the frame."""
+    return _inside_px(points, shape, margin * min(shape[:2]))
+
+
+def _inside_px(points: np.ndarray, shape: tuple[int, ...], m: float) -> np.ndarray:
+    """bool (N,): points (N, 2) at least ``m`` pixels inside the frame."""
     h, w = shape[:2]
-    m = margin * min(h, w)
     x, y = points[:, 0], points[:, 1]
     return (x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)

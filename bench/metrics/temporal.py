@@ -82,18 +82,26 @@ def track_points(
     win: int = 21,
     max_back: float = 0.5,
     min_eig: float | None = None,
+    guess: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points float32 (N, 1, 2) tracked prev → next by pyramidal Lucas–Kanade (``win`` px
     window, 3 levels), checked by tracking them back: (where they went, bool (N,) good). Good:
     found both ways, back within ``max_back`` px of the start and, with ``min_eig``, a window
-    whose smallest gradient eigenvalue is at least that (flat windows slide)."""
+    whose smallest gradient eigenvalue is at least that (flat windows slide). ``guess``
+    (N, 1, 2): where to start looking in ``g_next`` (default: where the points were)."""
     flags = cv2.OPTFLOW_LK_GET_MIN_EIGENVALS if min_eig is not None else 0
+    start = pts.copy() if guess is None else guess.astype(np.float32).copy()
+    if guess is not None:
+        flags |= cv2.OPTFLOW_USE_INITIAL_FLOW
     size = (win, win)
     fwd, st1, err = cv2.calcOpticalFlowPyrLK(
-        g_prev, g_next, pts, pts.copy(), winSize=size, maxLevel=3, flags=flags
+        g_prev, g_next, pts, start, winSize=size, maxLevel=3, flags=flags
     )
+    # With a guess, the way back starts where the points came from (it may be far).
+    back_flags = cv2.OPTFLOW_USE_INITIAL_FLOW if guess is not None else 0
+    back_start = pts.copy() if guess is not None else fwd.copy()
     back, st2, _ = cv2.calcOpticalFlowPyrLK(
-        g_next, g_prev, fwd, fwd.copy(), winSize=size, maxLevel=3
+        g_next, g_prev, fwd, back_start, winSize=size, maxLevel=3, flags=back_flags
     )
     good = (st1[:, 0] == 1) & (st2[:, 0] == 1)
     good &= np.linalg.norm(back - pts, axis=2)[:, 0] < max_back
