@@ -186,12 +186,17 @@ class KeypointTracks:
         assert self.points is not None and self.dropped is not None
         corners = _corners_near(g, joint, radius)
         if len(corners) < self.MIN_CORNERS:
-            self._keys[j] = None
-            self.points[j] = np.nan
-            self.dropped[j] = True
+            self._drop(j)
             return
         self._keys[j] = _Key(g, joint, corners, corners.copy())
         self.points[j] = joint
+
+    def _drop(self, j: int) -> None:
+        """Joint ``j`` is lost for good."""
+        assert self.points is not None and self.dropped is not None
+        self._keys[j] = None
+        self.points[j] = np.nan
+        self.dropped[j] = True
 
     def _follow(self, g_prev: np.ndarray, g_next: np.ndarray, live: list[int], r: float) -> None:
         """Move every live joint into ``g_next`` (see the class)."""
@@ -241,9 +246,7 @@ class KeypointTracks:
                     here = m2[:, :2] @ self.points[j].astype(np.float64) + m2[:, 2]
                     self._rekey(j, g_next, here, r)
                     continue
-            self._keys[j] = None
-            self.points[j] = np.nan
-            self.dropped[j] = True
+            self._drop(j)
 
 
 @dataclass
@@ -261,13 +264,18 @@ LK_WINDOW = 15
 """Lucas–Kanade's window (px) for the corners around a joint."""
 
 
+def inside_frame(points: np.ndarray, shape: tuple[int, ...], margin: float) -> np.ndarray:
+    """bool (N,): points (N, 2) at least ``margin`` pixels inside a frame of ``shape`` (False
+    for NaN points)."""
+    h, w = shape[:2]
+    x, y = points[:, 0], points[:, 1]
+    return (x >= margin) & (x <= w - 1 - margin) & (y >= margin) & (y <= h - 1 - margin)
+
+
 def _clear_of_edges(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """bool (K,): points (K, 2) whose Lucas–Kanade window lies inside the frame (a window cut
     by the edge is pulled inward: joints pushed toward the edge by the camera drifted 5–8 px)."""
-    h, w = shape[:2]
-    m = LK_WINDOW / 2 + 1
-    x, y = points[:, 0], points[:, 1]
-    return (x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)
+    return inside_frame(points, shape, LK_WINDOW / 2 + 1)
 
 
 def _corners_near(g: np.ndarray, joint: np.ndarray, radius: float) -> np.ndarray:

@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from bench.bodies import LK_WINDOW, BodyPoses, KeypointTracks, KeypointVerifier, PeopleSegmenter
+from bench.bodies import (
+    LK_WINDOW,
+    BodyPoses,
+    KeypointTracks,
+    KeypointVerifier,
+    PeopleSegmenter,
+    inside_frame,
+)
 from bench.faces import Face, FaceModels, FaceTracker
 from bench.metrics.anatomy import bone_change, worst_jitter
 from bench.metrics.artifacts import empty_share
@@ -155,7 +162,7 @@ class Measurer:
                 # A joint counts only while all its corners can be in view: as the camera
                 # pushes a joint toward the edge its corners leave, and the fit extrapolates.
                 clear = EDGE_MARGIN * min(frame.shape[:2]) + radius + LK_WINDOW / 2
-                tr[k][~_inside_px(np.nan_to_num(tr[k], nan=-1e9), frame.shape, clear)] = np.nan
+                tr[k][~inside_frame(tr[k], frame.shape, clear)] = np.nan
                 head_scale[k] = _next_head_scale(last_scale[k], last_face[k], f, head)
                 if f is not None:
                     last_scale[k], last_face[k], last_t[k] = head_scale[k], f, t
@@ -285,11 +292,4 @@ def _next_head_scale(
 
 def _inside(points: np.ndarray, shape: tuple[int, ...], margin: float) -> np.ndarray:
     """bool (N,): points (N, 2) at least ``margin`` × the short side inside the frame."""
-    return _inside_px(points, shape, margin * min(shape[:2]))
-
-
-def _inside_px(points: np.ndarray, shape: tuple[int, ...], m: float) -> np.ndarray:
-    """bool (N,): points (N, 2) at least ``m`` pixels inside the frame."""
-    h, w = shape[:2]
-    x, y = points[:, 0], points[:, 1]
-    return (x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)
+    return inside_frame(points, shape, margin * min(shape[:2]))
