@@ -35,6 +35,12 @@ _SKELETON = (
     (Joint.R_HIP, Joint.R_KNEE),
     (Joint.NOSE, Joint.L_SHOULDER),
     (Joint.NOSE, Joint.R_SHOULDER),
+    # The head reaches back to the ears: in profile, the back of it and the neck below had
+    # been nearer a partner's torso line than to the nose.
+    (Joint.NOSE, Joint.L_EAR),
+    (Joint.NOSE, Joint.R_EAR),
+    (Joint.L_EAR, Joint.L_SHOULDER),
+    (Joint.R_EAR, Joint.R_SHOULDER),
 )
 
 
@@ -381,12 +387,13 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     # Faces are their owner's above all (a limb keypoint can land on the partner's face).
     ca = (a.alpha + 0.05) * np.exp(-((da / scale) ** 2)) * (1.0 + 20.0 * _limb_band(a, scale))
     cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2)) * (1.0 + 20.0 * _limb_band(b, scale))
-    ca *= 1.0 + 1000.0 * _face_region(a)
-    cb *= 1.0 + 1000.0 * _face_region(b)
+    ca *= 1.0 + 1000.0 * _face_region(a) * np.clip(2.0 * a.alpha, 0.0, 1.0)
+    cb *= 1.0 + 1000.0 * _face_region(b) * np.clip(2.0 * b.alpha, 0.0, 1.0)
     own_a: np.ndarray = ca / np.maximum(ca + cb, 1e-12)
     # Ownership is nearly binary: a pixel half-owned by both shows as a ghost once they move.
-    own_a = np.clip((own_a - 0.5) * 6.0 + 0.5, 0.0, 1.0)
+    own_a = np.clip((own_a - 0.5) * 20.0 + 0.5, 0.0, 1.0)
     own_a = cv2.GaussianBlur(own_a.astype(np.float32), (0, 0), 1.0)
+    own_a = _rims_follow_solid(own_a, union, RIM * scale)
     alpha_a = (union * own_a).astype(np.float32)
     alpha_b = (union * (1 - own_a)).astype(np.float32)
     pa = _drop_hijacked(a.pose, alpha_a, alpha_b)
@@ -403,6 +410,42 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
     )
+
+
+RIM = 0.3
+"""Soft edge pixels this close (face widths) to a solid one go with its owner."""
+
+
+def _rims_follow_solid(own: np.ndarray, union: np.ndarray, reach: float) -> np.ndarray:
+    """``own`` (the first person's share of each pixel) with the soft rim around the people
+    given to the owner of the nearest solid pixel, up to ``reach`` px from it.
+
+    A rim pixel is a mix of the background and whoever is solid beside it. Split by skeleton
+    distance, the rim of one man's head went to his friend, whose torso line ran close behind
+    it: a faint arc of scalp in the friend's layer, left hanging in the air (bright, once
+    unmixed) when the head leaned in."""
+    x0, y0, x1, y1 = _box(union > 0.02)
+    if x1 <= x0 or y1 <= y0:
+        return own
+    u = union[y0:y1, x0:x1]
+    solid = u >= SOLID_RIM
+    if solid.all() or not solid.any():
+        return own
+    dist, labels = cv2.distanceTransformWithLabels(
+        (~solid).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    o = own[y0:y1, x0:x1]
+    # Labels number the solid pixels in raster order. Their owner, not their share: where
+    # the two meet, a share of ~0.5 would spread along the rim as a faint line in both.
+    nearest = (o[solid] >= 0.5).astype(np.float32)[labels - 1]
+    rim = ~solid & (dist <= max(2.0, reach))
+    out = own.copy()
+    out[y0:y1, x0:x1] = np.where(rim, nearest, o)
+    return out
+
+
+SOLID_RIM = 0.9
+"""``_rims_follow_solid``: pixels of the people's mask at least this opaque are solid."""
 
 
 SAME_LIMB = 0.35
@@ -489,10 +532,63 @@ def body_goes_on_behind(people: tuple[Person, Person], in_front: int) -> tuple[P
     # Not under the front one's arms: an arm that reaches across may be drawn behind the
     # partner (its depth is the plan's), and a fill there would cover it at rest.
     arms = _arms(front.pose, front.face_width, front.alpha.shape)
-    under = front.alpha * body_hull(back.pose, back.face, back.alpha.shape) * (1.0 - arms)
+    hull = body_hull(back.pose, back.face, back.alpha.shape)
+    under = (
+        front.alpha
+        * hull
+        * continued_silhouette(back.alpha, front.alpha, hull, 0.1 * back.face_width)
+        * (1.0 - arms)
+    )
     hidden = under if back.occluded is None else np.maximum(back.occluded, under)
     back = replace(back, occluded=hidden.astype(np.float32))
     return (front, back) if in_front == 0 else (back, front)
+
+
+SILHOUETTE_CUT = (0.15, 0.4)
+"""``continued_silhouette``: the continued outline is 0 below the first value, 1 from the second."""
+
+
+def continued_silhouette(
+    alpha: np.ndarray, cover: np.ndarray, where: np.ndarray, soften: float
+) -> np.ndarray:
+    """float32 (H, W) in [0, 1]: the person's outline continued under ``cover`` (the partner in
+    front); 1 outside ``where``'s box (the hull), where it is not worked out.
+
+    The skeleton's hull says where a body can be; under the partner, the outline seen around
+    the partner's edge says where it is. Each covered pixel takes the person's own mask at the
+    nearest uncovered pixel (1 where their body goes under the partner's edge, 0 where the
+    background does), softened by ``soften`` px and cut at under half; an uncovered pixel (the
+    partner's soft edge) takes their own mask around it. Without it a young man's hidden
+    shoulder reached a hull's width past his shirt into the dark behind his friend's head, and
+    the fill there, shirt blended with shadow, showed as a grey-green smudge once the friend
+    leaned away; and a girl's hidden sleeve spread over the sky beside her sister's head."""
+    out = np.ones(alpha.shape, np.float32)
+    x0, y0, x1, y1 = _box(where > 0.02)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    covered = cover[y0:y1, x0:x1] >= 0.5
+    if covered.all():
+        return out
+    # The mask a pixel or two out from the partner's edge: the split of the two people's soft
+    # edges leaves the one behind a thin gap there.
+    seen = cv2.dilate(alpha[y0:y1, x0:x1].astype(np.float32), np.ones((5, 5), np.uint8))
+    _, labels = cv2.distanceTransformWithLabels(
+        covered.astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    nearest = seen[~covered][labels - 1]  # labels number the uncovered pixels in raster order
+    nearest = cv2.GaussianBlur(nearest.astype(np.float32), (0, 0), max(1.0, soften))
+    lo, hi = SILHOUETTE_CUT
+    cut = np.clip((nearest - lo) / (hi - lo), 0.0, 1.0)
+    out[y0:y1, x0:x1] = cut
+    return out
+
+
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of ``mask``'s true pixels; empty (0, 0, 0, 0) when there are none."""
+    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if len(ys) == 0:
+        return 0, 0, 0, 0
+    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
 
 
 def _arms(pose: Pose2D, face_width: float, shape: tuple[int, ...]) -> np.ndarray:
@@ -569,7 +665,7 @@ def _limb_band(person: Person, face_width: float) -> np.ndarray:
 
 
 def _face_region(person: Person) -> np.ndarray:
-    """float32 (H, W): 1 on an ellipse around the face box, and on the skull above it.
+    """float32 (H, W): 1 on an ellipse around the face box, on the skull above it and on the ears.
 
     The skull's "above" is away from the nose, seen from between the eyes: a man looking
     down at his feet has his bald crown beside his face, and a partner's hand held near it
@@ -596,6 +692,12 @@ def _face_region(person: Person) -> np.ndarray:
     angle = float(np.degrees(np.arctan2(up[1], up[0])))
     skull = (max(1, int(0.6 * fw)), max(1, int(0.65 * fw)))  # along up, across
     cv2.ellipse(out, _pt(crown), skull, angle, 0, 360, 1, -1)
+    # The ears, lobes too: the back one of a man in profile stuck out past the skull, went
+    # with his friend's layer and hung in the air beside his head once he leaned in.
+    ear = (max(1, int(0.25 * fw)), max(1, int(0.4 * fw)))
+    for j in (Joint.L_EAR, Joint.R_EAR):
+        if s[j] > 0.5:
+            cv2.ellipse(out, _pt(p[j] + [0.0, 0.1 * fw]), ear, 0, 0, 360, 1, -1)
     return out.astype(np.float32)
 
 
@@ -650,8 +752,12 @@ def fill_holes(alpha: np.ndarray, image: np.ndarray, face_width: float) -> np.nd
             continue
         if out is alpha:
             out = alpha.copy()
-        grown = cv2.dilate(hole, np.ones((3, 3), np.uint8)).astype(np.float32)
-        out[y0:y1, x0:x1] = np.maximum(out[y0:y1, x0:x1], grown)
+        # The hole and the soft rim around it: left at 0.6-0.9, the rim was a thin crack in
+        # the mask, which showed as an outline where a partner's head had been.
+        r = max(1, k // 3)
+        near = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+        fill = (near > 0) & ((hole > 0) | (solid[y0:y1, x0:x1] > 0))
+        out[y0:y1, x0:x1] = np.maximum(out[y0:y1, x0:x1], fill.astype(np.float32))
     return out
 
 

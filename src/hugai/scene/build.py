@@ -152,13 +152,16 @@ def person_layer(
     vis = person.alpha.copy()
     vis[y0:y1, x0:x1] = snap_to_colours(img, vis[y0:y1, x0:x1], bg, edge)
     vis[y0:y1, x0:x1] = explained_alpha(img, vis[y0:y1, x0:x1], bg)
-    alpha = np.maximum(vis, hidden).astype(np.float32)
+    # Seen plus hidden: where the partner's soft edge covers a share f of a pixel, the person
+    # is seen in 1 - f of it and goes on under f. Their maximum dipped to ~0.5 along that edge:
+    # a crack in the layer, which showed as an outline where the partner's head had been.
+    alpha = np.minimum(vis + hidden, 1.0).astype(np.float32)
     a = vis[y0:y1, x0:x1, None]
     fg = (img - (1.0 - a) * bg) / np.maximum(a, 1e-3)
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = ((vis[y0:y1, x0:x1] > UNMIX_FROM) & (hidden[y0:y1, x0:x1] < 0.2)).astype(np.float32)
+    known = ((vis[y0:y1, x0:x1] > UNMIX_FROM) & (hidden[y0:y1, x0:x1] < 0.05)).astype(np.float32)
     inside = np.clip(push_pull(fg, known) + 0.5, 0, 255).astype(np.uint8)
     h, w = vis.shape
     rgb = cv2.copyMakeBorder(inside, y0, h - y1, x0, w - x1, cv2.BORDER_REPLICATE)
