@@ -392,6 +392,19 @@ def _head_next_to_seen(front: Person, back: Person, below: float) -> np.ndarray:
     return near & head
 
 
+def test_dancers_in_a_hold_still_lean_their_heads_together() -> None:
+    """In a dance hold his arm reaches toward her face, so the bodies come only a little way
+    (the sleeve would sweep across it). Their heads had stayed as stiff as the bodies (1°);
+    they tilt toward each other by themselves."""
+    scene = build_scene(_perceive("A_ballroom_couple.jpg"), CONFIG)
+    motion = choreograph(scene, build_rigs(scene, CONFIG), CONFIG)
+    end = motion.bones[-1].astype(np.float64)
+    for i, toward in ((0, 1.0), (1, -1.0)):  # the left one tilts clockwise (toward the right)
+        head, torso = end[i, Bone.HEAD], end[i, Bone.TORSO]
+        tilt = np.arctan2(head[1, 0], head[0, 0]) - np.arctan2(torso[1, 0], torso[0, 0])
+        assert np.degrees(toward * tilt) > 4.0, f"person {i}: {np.degrees(tilt):.1f}°"
+
+
 def test_a_waving_arm_is_not_swung_down_around_the_partner() -> None:
     """The standing man waves, his hand above his shoulder: bringing it down around his seated
     friend turns the upper arm past what a 2.5D rig can show (a slab, a hand through the chest)."""

@@ -51,7 +51,8 @@ FACE_COVER = 0.08
 """Along the approach, the partner's body may hide at most this share more of a face than it
 does in the photo: an arm that reaches toward the partner in the photo (a dance hold, a hand at
 the neck) moves with its torso, and sliding the whole way would sweep its sleeve across their
-face. Where it would, both come less far (slide, lean and tilt alike)."""
+face. Where it would, both come less far (slide and lean alike); their heads still tilt
+toward each other as far as the same limit allows."""
 MAX_ZOOM = 1.5
 """The push-in's limit: closer crops upscale small, low-resolution people into blur, and the
 coming together should read from the people, not from the camera."""
@@ -132,7 +133,8 @@ def choreograph(scene: Scene, rigs: tuple[Rig, Rig], config: HugConfig) -> Motio
 
 def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator, front: int) -> list[_Person]:
     """Per-person constants; the slide is chosen so the faces end ``FACE_GAP`` apart, or less
-    far if the front one's body would come to cover the face behind (``FACE_COVER``)."""
+    far if the front one's body would come to cover the face behind (``FACE_COVER``), which
+    limits the head tilt on its own."""
     fw = float(np.mean([r.face_width for r in rigs]))
     # The taller one bends toward a much shorter partner (a child, someone seated): up to 5° more
     # lean and 6° more head tilt as the heads are more than a face apart in height.
@@ -178,20 +180,31 @@ def _people(rigs: tuple[Rig, Rig], rng: np.random.Generator, front: int) -> list
     k = 0.0
     while k < 1.0 and _face_cover(out[front], out[1 - front], k + 0.05) <= at_rest + FACE_COVER:
         k = round(k + 0.05, 2)
-    return [_scaled(p, k) for p in out]
+    # Where the bodies must stay put (a dance hold, two women side by side on a bench), the
+    # heads still lean together as far as they can: the head tilt walks on by itself.
+    tilt = k
+    while (
+        tilt < 1.0
+        and _face_cover(out[front], out[1 - front], k, round(tilt + 0.05, 2))
+        <= at_rest + FACE_COVER
+    ):
+        tilt = round(tilt + 0.05, 2)
+    return [_scaled(p, k, tilt) for p in out]
 
 
-def _scaled(p: _Person, k: float) -> _Person:
-    """The person coming ``k`` of the way: slide, body lean and head tilt scaled alike."""
-    return replace(p, slide=p.slide * k, lean=p.lean * k, tilt=p.tilt * k)
+def _scaled(p: _Person, k: float, tilt: float | None = None) -> _Person:
+    """The person coming ``k`` of the way: slide and body lean scaled by ``k``, the head tilt
+    by ``tilt`` (default ``k``)."""
+    t = k if tilt is None else tilt
+    return replace(p, slide=p.slide * k, lean=p.lean * k, tilt=p.tilt * t)
 
 
-def _face_cover(front: _Person, back: _Person, k: float) -> float:
+def _face_cover(front: _Person, back: _Person, k: float, tilt: float | None = None) -> float:
     """The share of ``back``'s face, jaw and hair line included, that ``front``'s body hides at
     the embrace when both come ``k`` of the way. Sampled on an ellipse around the face box,
     each sample taken back through the front one's torso map to their own photo and weighed by
     their body's alpha there (not their head's: the heads are kept apart by ``FACE_GAP``)."""
-    f, b = _scaled(front, k), _scaled(back, k)
+    f, b = _scaled(front, k, tilt), _scaled(back, k, tilt)
     x0, y0, x1, y1 = (float(v) for v in back.rig.face)
     gx, gy = np.meshgrid(np.linspace(-1, 1, 13), np.linspace(-1, 1, 13))
     inside = gx**2 + gy**2 <= 1.0
