@@ -50,6 +50,9 @@ TRACK_RADIUS = 0.35
 """Tracked keypoints move with the corners within this many face widths of them."""
 VERIFY_TOL = 0.3
 """A pose keypoint must lie within this many face widths of its optical-flow track."""
+MIN_SEEN = 0.5
+"""A tracked joint is measured only in frames where the pose model's (verified) score for it is
+at least this, and it lies within ``VERIFY_TOL`` face widths of the pose model's keypoint."""
 
 
 @dataclass
@@ -215,7 +218,7 @@ class Measurer:
         worst = max((c for c in changes if c is not None), key=lambda c: c.worst, default=None)
         jitters = [_opt(worst_jitter(pts_arr[:, k], sc_arr[:, k])) for k in range(2)]
         tr_arr = np.asarray(tracked)
-        tr_seen = np.isfinite(tr_arr).all(axis=-1).astype(np.float32)
+        tr_seen = tracked_and_seen(tr_arr, pts_arr, sc_arr, box_arr[..., 2] - box_arr[..., 0])
         tr_arr = np.nan_to_num(tr_arr)
         t_changes = [
             bone_change(tr_arr[:, k], tr_seen[:, k], scales[k], smooth=1) for k in range(2)
@@ -256,6 +259,22 @@ class Measurer:
             seconds=0.0,
             notes=notes,
         )
+
+
+def tracked_and_seen(
+    tracked: np.ndarray, points: np.ndarray, scores: np.ndarray, face_widths: np.ndarray
+) -> np.ndarray:
+    """float32 (..., J): 1 where a tracked joint counts. tracked, points (..., J, 2): the joint
+    followed through the pixels and the pose model's (verified) keypoint, NaN where none;
+    scores (..., J); face_widths (...) in pixels, NaN where the face was not found.
+
+    It counts where the pose model sees it (score ``MIN_SEEN``) in the same place (within
+    ``VERIFY_TOL`` face widths): covered by the partner, a joint's corners can slide onto the
+    partner's clothes and follow them (the collage's shoulder went 110 px astray so), and two
+    estimates that agree are seldom both wrong."""
+    apart = np.linalg.norm(tracked - points, axis=-1)
+    agree = apart <= VERIFY_TOL * face_widths[..., None]  # False where anything is NaN
+    return (agree & (scores >= MIN_SEEN)).astype(np.float32)
 
 
 def _head_step(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bench.bodies import KeypointTracks
+from bench.measure import tracked_and_seen
 from bench.metrics.anatomy import bone_change, second_difference, worst_jitter
 from bench.metrics.artifacts import empty_share
 from bench.metrics.hug import bodies_touch, face_gaps, hug_reach
@@ -280,3 +281,21 @@ def test_tracked_bone_reads_a_real_stretch() -> None:
     stretched = np.linalg.norm(got[-1][2] - got[-1][0]) / 100.0 - 1.0
     assert abs(still) < 0.005
     assert stretched == pytest.approx(0.10, abs=0.005)
+
+
+def test_a_tracked_joint_counts_only_where_the_pose_model_sees_it_there() -> None:
+    """A joint covered by the partner: its track slides off with the partner's clothes while the
+    pose model keeps the joint in place, or the pose model stops seeing it. Neither frame counts."""
+
+    frames = 6
+    pose = np.tile(np.array([[100.0, 100.0]]), (frames, 1, 1))  # (F, J=1, 2)
+    track = pose.copy()
+    track[3:, 0, 0] += [10.0, 40.0, 80.0]  # drifts away from frame 3 on
+    scores = np.ones((frames, 1))
+    scores[1, 0] = 0.2  # not seen in frame 1
+    track[2, 0] = np.nan  # lost in frame 2
+    fw = np.full(frames, 100.0)  # tolerance 0.3 × 100 = 30 px
+    seen = tracked_and_seen(track, pose, scores, fw)
+    assert seen[:, 0].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    fw[0] = np.nan  # face not found: no tolerance, not counted
+    assert tracked_and_seen(track, pose, scores, fw)[0, 0] == 0.0
