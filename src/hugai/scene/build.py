@@ -161,7 +161,7 @@ def person_layer(
     fg = np.clip(fg, 0, 255)
     # Trust the unmixed colour where the person is solid enough; fill the rest (outside the
     # silhouette and under the partner) from the person's own solid pixels.
-    known = ((vis[y0:y1, x0:x1] > UNMIX_FROM) & (hidden[y0:y1, x0:x1] < 0.05)).astype(np.float32)
+    known = ((vis[y0:y1, x0:x1] > UNMIX_FROM) & (hidden[y0:y1, x0:x1] < 0.2)).astype(np.float32)
     inside = np.clip(push_pull(fg, known) + 0.5, 0, 255).astype(np.uint8)
     h, w = vis.shape
     rgb = cv2.copyMakeBorder(inside, y0, h - y1, x0, w - x1, cv2.BORDER_REPLICATE)
