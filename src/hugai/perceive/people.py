@@ -384,7 +384,8 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     union = fill_holes(union, image, scale)
     da = _skeleton_distance(a.pose, union.shape)
     db = _skeleton_distance(b.pose, union.shape)
-    # Faces are their owner's above all (a limb keypoint can land on the partner's face).
+    # Faces are their owner's above all (a limb keypoint can land on the partner's face), where
+    # their own mask claims them: the face region had taken a friend's sweater beside a head.
     ca = (a.alpha + 0.05) * np.exp(-((da / scale) ** 2)) * (1.0 + 20.0 * _limb_band(a, scale))
     cb = (b.alpha + 0.05) * np.exp(-((db / scale) ** 2)) * (1.0 + 20.0 * _limb_band(b, scale))
     ca *= 1.0 + 1000.0 * _face_region(a) * np.clip(2.0 * a.alpha, 0.0, 1.0)
