@@ -83,10 +83,15 @@ def perceive(
                 f"{photos[0].name}: found {len(found)} people; used the two largest near the "
                 "centre (group hugs come later)"
             )
-        chosen = split_shared_pixels(chosen[0], chosen[1], photos[0].image)
+        # Where each body can be: from the keypoints' positions only, which the split keeps.
+        hulls = (
+            body_hull(chosen[0].pose, chosen[0].face, photos[0].image.shape),
+            body_hull(chosen[1].pose, chosen[1].face, photos[0].image.shape),
+        )
+        chosen = split_shared_pixels(chosen[0], chosen[1], photos[0].image, hulls)
         in_front = who_is_in_front(chosen[0], chosen[1])
         if in_front is not None:
-            chosen = body_goes_on_behind(chosen, in_front)
+            chosen = body_goes_on_behind(chosen, in_front, hulls[1 - in_front])
     else:
         in_front = None
         chosen_list = []
@@ -371,11 +376,14 @@ def choose_two(people: list[Person], size: tuple[int, int]) -> tuple[Person, Per
     return best[0], best[1]
 
 
-def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person, Person]:
+def split_shared_pixels(
+    a: Person, b: Person, image: np.ndarray, hulls: tuple[np.ndarray, np.ndarray]
+) -> tuple[Person, Person]:
     """Give each pixel to one person; drop keypoints that sit inside the partner, not in their own.
 
     Both masks can claim the same pixels (each crop's pose model sees part of the partner). A
     pixel goes to the person whose skeleton is nearer, weighted by how sure each mask is.
+    hulls: each one's ``body_hull``.
     """
     a, b = settle_shared_limbs(a, b)
     scale = max(a.face_width, b.face_width)
@@ -405,8 +413,8 @@ def split_shared_pixels(a: Person, b: Person, image: np.ndarray) -> tuple[Person
     # torso, and a fill there showed as a grey blob on the wall once the partner moved.
     hid_a = np.minimum(_hard(a.alpha), alpha_b) * _closed(alpha_a, a.face_width)
     hid_b = np.minimum(_hard(b.alpha), alpha_a) * _closed(alpha_b, b.face_width)
-    hid_a = (hid_a * body_hull(pa, a.face, union.shape)).astype(np.float32)
-    hid_b = (hid_b * body_hull(pb, b.face, union.shape)).astype(np.float32)
+    hid_a = (hid_a * hulls[0]).astype(np.float32)
+    hid_b = (hid_b * hulls[1]).astype(np.float32)
     return (
         Person(a.box, a.face, pa, alpha_a, a.frontal, a.photo_index, a.score, hid_a),
         Person(b.box, b.face, pb, alpha_b, b.frontal, b.photo_index, b.score, hid_b),
@@ -432,13 +440,10 @@ def _rims_follow_solid(own: np.ndarray, union: np.ndarray, reach: float) -> np.n
     solid = u >= SOLID_RIM
     if solid.all() or not solid.any():
         return own
-    dist, labels = cv2.distanceTransformWithLabels(
-        (~solid).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
     o = own[y0:y1, x0:x1]
-    # Labels number the solid pixels in raster order. Their owner, not their share: where
-    # the two meet, a share of ~0.5 would spread along the rim as a faint line in both.
-    nearest = (o[solid] >= 0.5).astype(np.float32)[labels - 1]
+    # Their owner, not their share: where the two meet, a share of ~0.5 would spread along
+    # the rim as a faint line in both.
+    nearest, dist = _at_nearest((o >= 0.5).astype(np.float32), solid)
     rim = ~solid & (dist <= max(2.0, reach))
     out = own.copy()
     out[y0:y1, x0:x1] = np.where(rim, nearest, o)
@@ -524,16 +529,17 @@ def _hard(mask: np.ndarray) -> np.ndarray:
     return np.clip((mask - 0.5) * 4 + 0.5, 0.0, 1.0)
 
 
-def body_goes_on_behind(people: tuple[Person, Person], in_front: int) -> tuple[Person, Person]:
+def body_goes_on_behind(
+    people: tuple[Person, Person], in_front: int, hull: np.ndarray
+) -> tuple[Person, Person]:
     """The person behind, hidden wherever the one in front covers where their body can be
-    (``body_hull``), not only where their own mask claimed it: a seated man's head in front
-    of his standing friend's sweater left a hole in the sweater the shape of the head, with
-    the wall showing through once the two moved."""
+    (``hull``, their ``body_hull``), not only where their own mask claimed it: a seated man's
+    head in front of his standing friend's sweater left a hole in the sweater the shape of the
+    head, with the wall showing through once the two moved."""
     front, back = people[in_front], people[1 - in_front]
     # Not under the front one's arms: an arm that reaches across may be drawn behind the
     # partner (its depth is the plan's), and a fill there would cover it at rest.
     arms = _arms(front.pose, front.face_width, front.alpha.shape)
-    hull = body_hull(back.pose, back.face, back.alpha.shape)
     under = (
         front.alpha
         * hull
@@ -573,11 +579,8 @@ def continued_silhouette(
     # The mask a pixel or two out from the partner's edge: the split of the two people's soft
     # edges leaves the one behind a thin gap there.
     seen = cv2.dilate(alpha[y0:y1, x0:x1].astype(np.float32), np.ones((5, 5), np.uint8))
-    _, labels = cv2.distanceTransformWithLabels(
-        covered.astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    nearest = seen[~covered][labels - 1]  # labels number the uncovered pixels in raster order
-    nearest = cv2.GaussianBlur(nearest.astype(np.float32), (0, 0), max(1.0, soften))
+    nearest, _ = _at_nearest(seen, ~covered)
+    nearest = cv2.GaussianBlur(nearest, (0, 0), max(1.0, soften))
     lo, hi = SILHOUETTE_CUT
     cut = np.clip((nearest - lo) / (hi - lo), 0.0, 1.0)
     out[y0:y1, x0:x1] = cut
@@ -585,11 +588,19 @@ def continued_silhouette(
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of ``mask``'s true pixels; empty (0, 0, 0, 0) when there are none."""
-    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    if len(ys) == 0:
-        return 0, 0, 0, 0
-    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+    """(x0, y0, x1, y1) of ``mask``'s true pixels; empty (x1 <= x0) when there are none."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    return x, y, x + w, y + h
+
+
+def _at_nearest(values: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 (H, W) each: ``values`` at each pixel's nearest ``sources`` pixel (bool (H, W),
+    not all False), and the distance to it."""
+    dist, labels = cv2.distanceTransformWithLabels(
+        (~sources).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    # The labels number the source pixels in raster order, as boolean indexing lists them.
+    return values[sources].astype(np.float32)[labels - 1], dist
 
 
 def _arms(pose: Pose2D, face_width: float, shape: tuple[int, ...]) -> np.ndarray:
